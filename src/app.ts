@@ -1,0 +1,42 @@
+// The Hono app: mounts one sub-app per endpoint under its tenant, the admin API, and the single
+// error exit. Every response that is not a success is an RFC 6749 §5.2 JSON body.
+import { Hono } from 'hono';
+import type { AppEnv } from './env.ts';
+import { notFound, renderError } from './errors.ts';
+import { resolveTenant } from './middleware/tenant.ts';
+import { cibaAuthorization } from './routes/ciba-authorization.ts';
+import { cibaCallback } from './routes/ciba-callback.ts';
+import { device } from './routes/device.ts';
+import { discovery } from './routes/discovery.ts';
+import { jwks } from './routes/jwks.ts';
+import { token } from './routes/token.ts';
+import { requireAdmin } from './routes/admin/auth.ts';
+import { clients } from './routes/admin/clients.ts';
+import { devSeed } from './routes/admin/dev-seed.ts';
+import { requests } from './routes/admin/requests.ts';
+import { tenants } from './routes/admin/tenants.ts';
+import { users } from './routes/admin/users.ts';
+
+export const app = new Hono<AppEnv>({ strict: true });
+
+app.onError(renderError);
+app.notFound(() => {
+  throw notFound('No such endpoint');
+});
+
+app.use('/admin/*', requireAdmin);
+app.use('/admin', requireAdmin);
+app.route('/admin/tenants', tenants);
+app.route('/admin/tenants', clients);
+app.route('/admin/tenants', users);
+app.route('/admin/tenants', requests);
+app.route('/admin/dev', devSeed);
+
+app.use('/:tenant/as/*', resolveTenant);
+app.use('/:tenant/device', resolveTenant);
+app.route('/:tenant/as/.well-known/openid-configuration', discovery);
+app.route('/:tenant/as/jwks', jwks);
+app.route('/:tenant/as/cibaAuthorization', cibaAuthorization);
+app.route('/:tenant/as/token', token);
+app.route('/:tenant/as/ciba/callback', cibaCallback);
+app.route('/:tenant/device', device);

@@ -1,0 +1,30 @@
+// The built-in authenticator: users from the tenant's directory, asked on the device page through
+// their device inbox (contract §5).
+import type { Env } from '../env.ts';
+import { OAuthError } from '../errors.ts';
+import { displayName } from '../clients/store.ts';
+import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
+import { resolveLoginHint } from '../users/hints.ts';
+import type { AuthenticationStart, AuthenticationStarted } from './authenticator.ts';
+import { deviceInboxStub } from './device-inbox.ts';
+
+export async function startBuiltin(env: Env, start: AuthenticationStart): Promise<AuthenticationStarted> {
+  const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
+  if (start.userCode !== undefined) {
+    const matches =
+      user.userCodeHash !== undefined && (await constantTimeEqual(await sha256(start.userCode), user.userCodeHash));
+    if (!matches) throw new OAuthError('invalid_user_code', 'The user_code is not correct');
+  }
+  await deviceInboxStub(env, start.tenant.id, user.sub).add({
+    requestId: start.requestId,
+    clientId: start.client.clientId,
+    clientName: displayName(start.client),
+    scope: start.scope,
+    ...(start.bindingMessage !== undefined ? { bindingMessage: start.bindingMessage } : {}),
+    ...(start.acrValues !== undefined ? { acrValues: start.acrValues } : {}),
+    createdAt: start.createdAt,
+    expiresAt: start.expiresAt,
+    callbackToken: start.callbackToken,
+  });
+  return { sub: user.sub, claims: user.claims };
+}

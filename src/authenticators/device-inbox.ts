@@ -1,0 +1,63 @@
+// The built-in authenticator's device inbox: one Durable Object per (tenant, user) holding the
+// user's pending requests, so the device page reads them with strong consistency at any location.
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+
+export interface InboxEntry {
+  requestId: string;
+  clientId: string;
+  clientName: string;
+  scope: string;
+  bindingMessage?: string;
+  acrValues?: string[];
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  /** The bearer token the device page presents to the callback on the user's behalf. */
+  callbackToken: string;
+}
+
+const PREFIX = 'entry:';
+
+export class DeviceInbox extends DurableObject<Env> {
+  /** Adds a pending request and makes sure an alarm will sweep it after it expires. */
+  async add(entry: InboxEntry): Promise<void> {
+    this.ctx.storage.kv.put(PREFIX + entry.requestId, entry);
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > entry.expiresAt) await this.ctx.storage.setAlarm(entry.expiresAt);
+  }
+
+  /** The entries still pending at `now`, oldest first. */
+  async list(now = Date.now()): Promise<Omit<InboxEntry, 'callbackToken'>[]> {
+    return this.#entries()
+      .filter((e) => e.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(({ callbackToken: _secret, ...entry }) => entry);
+  }
+
+  /** Removes and returns an entry, so a request is answered from the device once. */
+  async take(requestId: string, now = Date.now()): Promise<InboxEntry | undefined> {
+    const entry = this.ctx.storage.kv.get<InboxEntry>(PREFIX + requestId);
+    if (!entry) return undefined;
+    this.ctx.storage.kv.delete(PREFIX + requestId);
+    return entry.expiresAt > now ? entry : undefined;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let next: number | undefined;
+    for (const entry of this.#entries()) {
+      if (entry.expiresAt <= now) this.ctx.storage.kv.delete(PREFIX + entry.requestId);
+      else next = Math.min(next ?? Infinity, entry.expiresAt);
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  #entries(): InboxEntry[] {
+    return [...this.ctx.storage.kv.list<InboxEntry>({ prefix: PREFIX })].map(([, e]) => e);
+  }
+}
+
+export function deviceInboxStub(env: Env, tenantId: string, sub: string) {
+  return env.DEVICE_INBOXES.get(env.DEVICE_INBOXES.idFromName(`${tenantId}/${sub}`));
+}

@@ -1,0 +1,73 @@
+// The auth request Durable Object: a thin shell around the pure state machine in state.ts.
+// One instance per auth_req_id; load → transition → save → set alarm, all synchronous on SQLite.
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import {
+  decide,
+  expire,
+  poll,
+  record,
+  type AuthRequestState,
+  type DecideOutcome,
+  type DecisionInput,
+  type PollInput,
+  type PollOutcome,
+  type TimelineEvent,
+  type Transition,
+} from './state.ts';
+
+const STATE_KEY = 'state';
+
+export type CreateOutcome = { status: 'created' } | { status: 'exists' };
+
+export class AuthRequest extends DurableObject<Env> {
+  #load(): AuthRequestState | undefined {
+    return this.ctx.storage.kv.get<AuthRequestState>(STATE_KEY);
+  }
+
+  #apply<O>(transition: Transition<O>): O {
+    if (transition.next) this.ctx.storage.kv.put(STATE_KEY, transition.next);
+    return transition.outcome;
+  }
+
+  /** Stores a new request and schedules its expiry (CIBA §7.3). */
+  async create(state: AuthRequestState): Promise<CreateOutcome> {
+    if (this.#load()) return { status: 'exists' };
+    this.ctx.storage.kv.put(STATE_KEY, record(state, state.createdAt, 'created'));
+    await this.ctx.storage.setAlarm(state.expiresAt);
+    return { status: 'created' };
+  }
+
+  /** A token-endpoint poll; redeems an approved request exactly once (CIBA §11). */
+  async poll(input: PollInput, now = Date.now()): Promise<PollOutcome> {
+    return this.#apply(poll(this.#load(), input, now));
+  }
+
+  /** The authenticator's decision (contract §5). */
+  async decide(callbackTokenHash: string, input: DecisionInput, now = Date.now()): Promise<DecideOutcome> {
+    return this.#apply(decide(this.#load(), callbackTokenHash, input, now));
+  }
+
+  /** Adds an event from outside the state machine (e.g. the authenticator's answer). */
+  async note(event: string, detail?: TimelineEvent['detail'], now = Date.now()): Promise<void> {
+    const state = this.#load();
+    if (state) this.ctx.storage.kv.put(STATE_KEY, record(state, now, event, detail));
+  }
+
+  /** The request's timeline for operators; undefined when unknown to this tenant. */
+  async timeline(tenantId: string): Promise<{ state: AuthRequestState['status']; events: TimelineEvent[] } | undefined> {
+    const state = this.#load();
+    if (!state || state.tenantId !== tenantId) return undefined;
+    return { state: state.status, events: state.timeline };
+  }
+
+  override async alarm(): Promise<void> {
+    const transition = expire(this.#load(), Date.now());
+    if (transition.outcome.status === 'delete') {
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    this.#apply(transition);
+    await this.ctx.storage.setAlarm(transition.outcome.at);
+  }
+}

@@ -1,0 +1,71 @@
+// Applying an authenticator's decision (contract §5): shared by the callback endpoint and the
+// built-in device page, so both answer by the same rules.
+import { z } from 'zod';
+import type { Env } from '../env.ts';
+import { OAuthError, invalidRequest, invalidToken } from '../errors.ts';
+import { sha256 } from '../lib/crypto.ts';
+import { describeZodError } from '../lib/validation.ts';
+import { nowSeconds } from '../lib/time.ts';
+import { authRequestStub, requestIdOf } from './auth-req-id.ts';
+import type { DecisionInput } from './state.ts';
+
+const token = z.string().regex(/^[\x21-\x7E]+$/);
+
+const decisionSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('approved'),
+    authentication_method: token.max(64),
+    acr: token.max(256).optional(),
+    amr: z.array(token.max(64)).min(1).max(16).optional(),
+    auth_time: z.number().int().positive().optional(),
+  }),
+  z.object({ status: z.literal('denied') }),
+], { error: 'status must be "approved" or "denied"' });
+
+/** Reads a decision body into the state machine's input; problems become a described refusal. */
+export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput {
+  const result = decisionSchema.safeParse(body);
+  if (!result.success) {
+    const missingMethod = result.error.issues.some((i) => i.path[0] === 'authentication_method');
+    return {
+      ok: false,
+      description: missingMethod
+        ? 'authentication_method is required to approve and must be a token of at most 64 characters'
+        : describeZodError(result.error),
+    };
+  }
+  const decision = result.data;
+  if (decision.status === 'denied') return { ok: true, status: 'denied' };
+  if (decision.auth_time !== undefined && decision.auth_time > now + 60) {
+    return { ok: false, description: 'auth_time is in the future' };
+  }
+  return {
+    ok: true,
+    status: 'approved',
+    approval: {
+      authenticationMethod: decision.authentication_method,
+      ...(decision.acr !== undefined ? { acr: decision.acr } : {}),
+      ...(decision.amr !== undefined ? { amr: decision.amr } : {}),
+      authTime: decision.auth_time ?? now,
+    },
+  };
+}
+
+/** Applies a decision to the request the callback token names; throws the contract's refusals. */
+export async function applyDecision(env: Env, tenantId: string, callbackToken: string, input: DecisionInput): Promise<void> {
+  const requestId = requestIdOf(callbackToken);
+  if (!requestId) throw invalidToken('The callback token is not valid');
+  const outcome = await authRequestStub(env, tenantId, requestId).decide(await sha256(callbackToken), input);
+  switch (outcome.status) {
+    case 'invalid_token':
+      throw invalidToken('The callback token is not valid');
+    case 'invalid_request':
+      throw invalidRequest(outcome.description);
+    case 'expired':
+      throw new OAuthError('expired_token', 'The request has expired', { status: 410 });
+    case 'conflict':
+      throw invalidRequest(`The request was already ${outcome.current}`, 409);
+    case 'decided':
+      return;
+  }
+}

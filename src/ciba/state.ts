@@ -1,0 +1,205 @@
+// The CIBA request lifecycle as pure functions: pending → approved | denied → redeemed, or expired.
+// Time comes in as an argument (epoch milliseconds); the Durable Object only loads, calls, saves.
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'redeemed' | 'expired';
+
+/** What the authenticator reported when the user approved (contract §5). */
+export interface Approval {
+  authenticationMethod: string;
+  acr?: string;
+  amr?: string[];
+  /** Epoch seconds. */
+  authTime: number;
+}
+
+export interface TimelineEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  event: string;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface AuthRequestState {
+  tenantId: string;
+  requestId: string;
+  clientId: string;
+  authReqIdHash: string;
+  callbackTokenHash: string;
+  sub: string;
+  scope: string;
+  acrValues?: string[];
+  bindingMessage?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  expiresAt: number;
+  /** Current poll interval in seconds; grows by 5 at every slow_down. */
+  interval: number;
+  lastPollAt?: number;
+  status: RequestStatus;
+  approval?: Approval;
+  timeline: TimelineEvent[];
+}
+
+/** How long an expired request still answers expired_token before its state is deleted. */
+export const EXPIRED_GRACE_MS = 10 * 60 * 1000;
+/** CIBA §7.3 / RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
+export const SLOW_DOWN_STEP_S = 5;
+/** Bounds the timeline so a request polled for an hour stays small. */
+export const MAX_TIMELINE_EVENTS = 200;
+
+export interface PollInput {
+  tenantId: string;
+  clientId: string;
+  authReqIdHash: string;
+}
+
+/** The grant a redeemed request hands to the token endpoint. */
+export interface RedeemedGrant {
+  requestId: string;
+  sub: string;
+  scope: string;
+  clientId: string;
+  approval: Approval;
+}
+
+export type PollOutcome =
+  | { status: 'pending' }
+  | { status: 'slow_down'; interval: number }
+  | { status: 'denied' }
+  | { status: 'expired' }
+  | { status: 'invalid_grant'; reason: string }
+  | { status: 'approved'; grant: RedeemedGrant };
+
+export type DecisionInput =
+  | { ok: true; status: 'approved'; approval: Approval }
+  | { ok: true; status: 'denied' }
+  | { ok: false; description: string };
+
+export type DecideOutcome =
+  | { status: 'invalid_token' }
+  | { status: 'invalid_request'; description: string }
+  | { status: 'expired' }
+  | { status: 'conflict'; current: RequestStatus }
+  | { status: 'decided'; decision: 'approved' | 'denied' };
+
+export interface Transition<O> {
+  /** The state to save; `undefined` when nothing changes. */
+  next?: AuthRequestState;
+  outcome: O;
+}
+
+/** Appends to the timeline, dropping the oldest poll records first when it is full. */
+export function record(
+  state: AuthRequestState,
+  at: number,
+  event: string,
+  detail?: TimelineEvent['detail'],
+): AuthRequestState {
+  let timeline = [...state.timeline, detail ? { at, event, detail } : { at, event }];
+  if (timeline.length > MAX_TIMELINE_EVENTS) {
+    const firstPoll = timeline.findIndex((e) => e.event === 'polled');
+    timeline = timeline.filter((_, i) => i !== (firstPoll >= 0 ? firstPoll : 1));
+  }
+  return { ...state, timeline };
+}
+
+const isPastExpiry = (state: AuthRequestState, now: number) => now >= state.expiresAt;
+
+/** A token-endpoint poll (CIBA §11, contract §4): the interval rule, then the state's answer. */
+export function poll(
+  state: AuthRequestState | undefined,
+  input: PollInput,
+  now: number,
+): Transition<PollOutcome> {
+  if (!state) return { outcome: { status: 'invalid_grant', reason: 'unknown auth_req_id' } };
+  if (
+    state.tenantId !== input.tenantId ||
+    state.clientId !== input.clientId ||
+    state.authReqIdHash !== input.authReqIdHash
+  ) {
+    return { outcome: { status: 'invalid_grant', reason: 'auth_req_id was not issued to this client' } };
+  }
+  if (state.status === 'redeemed') {
+    return { outcome: { status: 'invalid_grant', reason: 'auth_req_id was already redeemed' } };
+  }
+  if (state.status === 'expired' || isPastExpiry(state, now)) {
+    const next =
+      state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
+    return { next, outcome: { status: 'expired' } };
+  }
+  if (state.status === 'denied') {
+    return { next: record(state, now, 'polled', { answer: 'access_denied' }), outcome: { status: 'denied' } };
+  }
+  if (state.status === 'approved' && state.approval) {
+    const next = record({ ...state, status: 'redeemed', lastPollAt: now }, now, 'redeemed');
+    return {
+      next,
+      outcome: {
+        status: 'approved',
+        grant: {
+          requestId: state.requestId,
+          sub: state.sub,
+          scope: state.scope,
+          clientId: state.clientId,
+          approval: state.approval,
+        },
+      },
+    };
+  }
+  // Pending: the first poll is never throttled; later ones must keep the interval.
+  if (state.lastPollAt !== undefined && now - state.lastPollAt < state.interval * 1000) {
+    const interval = state.interval + SLOW_DOWN_STEP_S;
+    const next = record({ ...state, interval, lastPollAt: now }, now, 'polled', {
+      answer: 'slow_down',
+      interval,
+    });
+    return { next, outcome: { status: 'slow_down', interval } };
+  }
+  const next = record({ ...state, lastPollAt: now }, now, 'polled', { answer: 'authorization_pending' });
+  return { next, outcome: { status: 'pending' } };
+}
+
+/** The authenticator's decision through the callback (contract §5), first match wins. */
+export function decide(
+  state: AuthRequestState | undefined,
+  callbackTokenHash: string,
+  input: DecisionInput,
+  now: number,
+): Transition<DecideOutcome> {
+  if (!state || state.callbackTokenHash !== callbackTokenHash) {
+    return { outcome: { status: 'invalid_token' } };
+  }
+  if (!input.ok) return { outcome: { status: 'invalid_request', description: input.description } };
+  if (state.status === 'expired' || (isPastExpiry(state, now) && state.status !== 'redeemed')) {
+    const next =
+      state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
+    return { next, outcome: { status: 'expired' } };
+  }
+  if (state.status !== 'pending') return { outcome: { status: 'conflict', current: state.status } };
+  if (input.status === 'denied') {
+    const next = record({ ...state, status: 'denied' }, now, 'denied');
+    return { next, outcome: { status: 'decided', decision: 'denied' } };
+  }
+  const next = record({ ...state, status: 'approved', approval: input.approval }, now, 'approved', {
+    authentication_method: input.approval.authenticationMethod,
+    ...(input.approval.acr ? { acr: input.approval.acr } : {}),
+  });
+  return { next, outcome: { status: 'decided', decision: 'approved' } };
+}
+
+export type AlarmOutcome = { status: 'reschedule'; at: number } | { status: 'delete' };
+
+/**
+ * The alarm: at expiry an undecided or unredeemed request becomes expired and lingers for the
+ * grace period so late polls get expired_token; after that, or once redeemed, it is deleted.
+ */
+export function expire(state: AuthRequestState | undefined, now: number): Transition<AlarmOutcome> {
+  if (!state) return { outcome: { status: 'delete' } };
+  if (now < state.expiresAt) return { outcome: { status: 'reschedule', at: state.expiresAt } };
+  if (state.status === 'redeemed' || now >= state.expiresAt + EXPIRED_GRACE_MS) {
+    return { outcome: { status: 'delete' } };
+  }
+  const next =
+    state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
+  return { next, outcome: { status: 'reschedule', at: state.expiresAt + EXPIRED_GRACE_MS } };
+}

@@ -1,0 +1,105 @@
+// Clients: RFC 7591 metadata with CIBA's backchannel_* members, validated, and their KV records.
+// Only a SHA-256 hash of the (256-bit, server-generated) client secret is stored.
+import { z } from 'zod';
+import type { Env } from '../env.ts';
+import { invalidClientMetadata } from '../errors.ts';
+import { describeZodError, isAllowedOutboundUrl } from '../lib/validation.ts';
+
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
+export const SUPPORTED_DELIVERY_MODES = ['poll'] as const;
+
+const notYet = (what: string) => `${what} is not supported yet`;
+
+/** The metadata the admin API accepts; unknown members are ignored (RFC 7591 §2). */
+const clientMetadataSchema = z.object({
+  client_name: z.string().min(1).max(200).optional(),
+  token_endpoint_auth_method: z.string().default('client_secret_basic'),
+  grant_types: z.array(z.string()).default([CIBA_GRANT_TYPE]),
+  backchannel_token_delivery_mode: z.string().default('poll'),
+  backchannel_client_notification_endpoint: z.string().optional(),
+  backchannel_user_code_parameter: z.boolean().default(false),
+  backchannel_authentication_request_signing_alg: z
+    .undefined({ error: notYet('backchannel_authentication_request_signing_alg (signed request objects)') })
+    .optional(),
+  jwks: z.undefined({ error: notYet('jwks (the JWT client authentication methods)') }).optional(),
+  jwks_uri: z.undefined({ error: notYet('jwks_uri (the JWT client authentication methods)') }).optional(),
+  scope: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/).optional(),
+  contacts: z.array(z.string()).optional(),
+});
+
+export type ClientMetadata = z.output<typeof clientMetadataSchema> & {
+  token_endpoint_auth_method: ClientAuthMethod;
+};
+
+export interface ClientRecord {
+  clientId: string;
+  tenantId: string;
+  metadata: ClientMetadata;
+  /** SHA-256 of the client secret, base64url. */
+  secretHash: string;
+  /** Epoch seconds. */
+  issuedAt: number;
+}
+
+/** Validates client metadata (contract §6) or throws invalid_client_metadata. */
+export function parseClientMetadata(input: unknown, development: boolean): ClientMetadata {
+  const result = clientMetadataSchema.safeParse(input);
+  if (!result.success) throw invalidClientMetadata(describeZodError(result.error));
+  const metadata = result.data as ClientMetadata;
+  const method = metadata.token_endpoint_auth_method;
+  if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(method)) {
+    throw invalidClientMetadata(
+      ['client_secret_jwt', 'private_key_jwt'].includes(method)
+        ? `token_endpoint_auth_method: ${notYet(method)}`
+        : 'token_endpoint_auth_method: must be client_secret_basic or client_secret_post',
+    );
+  }
+  for (const grant of metadata.grant_types) {
+    if (grant === CIBA_GRANT_TYPE) continue;
+    throw invalidClientMetadata(
+      grant === 'refresh_token'
+        ? `grant_types: ${notYet('the refresh_token grant')}`
+        : `grant_types: ${grant} is not supported`,
+    );
+  }
+  const mode = metadata.backchannel_token_delivery_mode;
+  if (mode !== 'poll') {
+    throw invalidClientMetadata(
+      mode === 'ping' || mode === 'push'
+        ? `backchannel_token_delivery_mode: ${notYet(`${mode} delivery`)}`
+        : 'backchannel_token_delivery_mode: must be poll, ping or push',
+    );
+  }
+  const endpoint = metadata.backchannel_client_notification_endpoint;
+  if (endpoint !== undefined && !isAllowedOutboundUrl(endpoint, development)) {
+    throw invalidClientMetadata('backchannel_client_notification_endpoint must be an https URL');
+  }
+  return metadata;
+}
+
+/** The client's public view: metadata and id, never the secret or its hash. */
+export const describeClient = (client: ClientRecord) => ({
+  client_id: client.clientId,
+  client_id_issued_at: client.issuedAt,
+  ...client.metadata,
+});
+
+const clientKey = (tenantId: string, clientId: string) => `tenant:${tenantId}:client:${clientId}`;
+export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+export async function getClient(env: Env, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {
+  if (!CLIENT_ID.test(clientId)) return undefined;
+  return (await env.CONFIG.get<ClientRecord>(clientKey(tenantId, clientId), 'json')) ?? undefined;
+}
+
+export async function putClient(env: Env, client: ClientRecord): Promise<void> {
+  await env.CONFIG.put(clientKey(client.tenantId, client.clientId), JSON.stringify(client));
+}
+
+export async function deleteClient(env: Env, tenantId: string, clientId: string): Promise<void> {
+  await env.CONFIG.delete(clientKey(tenantId, clientId));
+}
+
+export const displayName = (client: ClientRecord) => client.metadata.client_name ?? client.clientId;

@@ -1,0 +1,27 @@
+// The Worker's bindings and the per-request variables the middleware sets.
+import type { AuthRequest } from './ciba/auth-request.ts';
+import type { DeviceInbox } from './authenticators/device-inbox.ts';
+import type { ClientRecord } from './clients/store.ts';
+import type { TenantRecord } from './tenants/store.ts';
+
+export interface Env {
+  CONFIG: KVNamespace;
+  AUTH_REQUESTS: DurableObjectNamespace<AuthRequest>;
+  DEVICE_INBOXES: DurableObjectNamespace<DeviceInbox>;
+  ADMIN_TOKEN?: string;
+  KEY_ENCRYPTION_SECRET?: string;
+  ENVIRONMENT?: string;
+  PUBLIC_ORIGIN?: string;
+}
+
+export interface Variables {
+  tenantId: string;
+  tenant: TenantRecord;
+  issuer: string;
+  client: ClientRecord;
+  form: import('./middleware/form.ts').FormParams;
+}
+
+export type AppEnv = { Bindings: Env; Variables: Variables };
+
+export const isDevelopment = (env: Env) => env.ENVIRONMENT === 'development';

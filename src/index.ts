@@ -1,0 +1,7 @@
+// The Worker's entry: the app's fetch handler and the Durable Object classes.
+import { app } from './app.ts';
+
+export { AuthRequest } from './ciba/auth-request.ts';
+export { DeviceInbox } from './authenticators/device-inbox.ts';
+
+export default app satisfies ExportedHandler<import('./env.ts').Env>;

@@ -1,0 +1,94 @@
+// Reading request bodies under the 64 KiB limit and parsing OAuth forms (RFC 6749 §3.1, contract §1):
+// empty values count as absent; repeated parameters are refused (except RFC 8707's `resource`).
+import type { Context } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { invalidRequest } from '../errors.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const REPEATABLE = new Set(['resource']);
+
+/** Reads the body as text, answering 413 past the limit (checked before anything else is parsed). */
+export async function readBody(c: Context<AppEnv>): Promise<string> {
+  const declared = Number(c.req.header('Content-Length'));
+  const tooLarge = () => invalidRequest(`The request body exceeds ${MAX_BODY_BYTES} bytes`, 413);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+export class FormParams {
+  readonly #values = new Map<string, string[]>();
+
+  constructor(
+    entries: Iterable<[string, string]>,
+    /** Why the body is not a form at all, reported by assertWellFormed after client authentication. */
+    readonly problem?: string,
+  ) {
+    for (const [name, value] of entries) {
+      const list = this.#values.get(name) ?? [];
+      list.push(value);
+      this.#values.set(name, list);
+    }
+  }
+
+  /** The parameter's value; undefined when absent, empty, or repeated (repeats fail assertWellFormed). */
+  get(name: string): string | undefined {
+    const values = this.#values.get(name);
+    if (!values || values.length !== 1) return undefined;
+    return values[0] === '' ? undefined : values[0];
+  }
+
+  /** All non-empty values of a repeatable parameter. */
+  getAll(name: string): string[] {
+    return (this.#values.get(name) ?? []).filter((v) => v !== '');
+  }
+
+  isRepeated(name: string): boolean {
+    return (this.#values.get(name)?.length ?? 0) > 1;
+  }
+
+  /** Which parameters carry a value. */
+  names(): string[] {
+    return [...this.#values.keys()].filter((n) => this.getAll(n).length > 0);
+  }
+
+  /** The endpoint's first own check: a real form, with no parameter given twice. */
+  assertWellFormed(): void {
+    if (this.problem) throw invalidRequest(this.problem);
+    for (const [name, values] of this.#values) {
+      if (values.length > 1 && !REPEATABLE.has(name)) {
+        throw invalidRequest(`The ${name} parameter is given more than once`);
+      }
+    }
+  }
+}
+
+/** Reads and parses an application/x-www-form-urlencoded body; a wrong media type is kept as a problem. */
+export async function parseForm(c: Context<AppEnv>): Promise<FormParams> {
+  const text = await readBody(c);
+  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded') {
+    return new FormParams([], 'The body must be application/x-www-form-urlencoded');
+  }
+  return new FormParams(new URLSearchParams(text));
+}

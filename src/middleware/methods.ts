@@ -1,0 +1,18 @@
+// Declares the methods a path takes; any other method gets 405 invalid_request with Allow (contract §1).
+import type { Handler, Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { OAuthError } from '../errors.ts';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export function route(app: Hono<AppEnv>, path: string, handlers: Partial<Record<Method, Handler<AppEnv>>>): void {
+  const allowed = Object.keys(handlers) as Method[];
+  for (const method of allowed) app.on(method, path, handlers[method]!);
+  const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+  app.all(path, (c) => {
+    throw new OAuthError('invalid_request', `The ${c.req.method} method is not allowed here`, {
+      status: 405,
+      headers: { Allow: allow.join(', ') },
+    });
+  });
+}

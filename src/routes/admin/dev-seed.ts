@@ -1,0 +1,66 @@
+// POST /admin/dev/seed — development only: seeds the demo tenant of contract §7 idempotently, so
+// `npm run dev` is ready with no manual step. Answers 404 outside development.
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.ts';
+import { isDevelopment } from '../../env.ts';
+import { notFound } from '../../errors.ts';
+import { getClient, parseClientMetadata, putClient } from '../../clients/store.ts';
+import { sha256 } from '../../lib/crypto.ts';
+import { nowSeconds } from '../../lib/time.ts';
+import { route } from '../../middleware/methods.ts';
+import { getTenant } from '../../tenants/store.ts';
+import { getUser, putUser } from '../../users/store.ts';
+import { upsertTenant } from './tenants.ts';
+
+export const DEMO = {
+  tenant: 'demo',
+  clientId: 'demo-rp',
+  clientSecret: 'demo-secret',
+  sub: 'alice',
+  loginHint: 'alice@example.com',
+} as const;
+
+export const devSeed = new Hono<AppEnv>();
+
+route(devSeed, '/seed', {
+  POST: async (c) => {
+    if (!isDevelopment(c.env)) throw notFound();
+    const now = nowSeconds();
+    const created: string[] = [];
+    if (!(await getTenant(c.env, DEMO.tenant))) {
+      await upsertTenant(c, DEMO.tenant, {});
+      created.push(`tenant ${DEMO.tenant}`);
+    }
+    if (!(await getClient(c.env, DEMO.tenant, DEMO.clientId))) {
+      await putClient(c.env, {
+        clientId: DEMO.clientId,
+        tenantId: DEMO.tenant,
+        metadata: parseClientMetadata(
+          {
+            client_name: 'Demo Bank',
+            token_endpoint_auth_method: 'client_secret_basic',
+            backchannel_token_delivery_mode: 'poll',
+          },
+          true,
+        ),
+        secretHash: await sha256(DEMO.clientSecret),
+        issuedAt: now,
+      });
+      created.push(`client ${DEMO.clientId}`);
+    }
+    if (!(await getUser(c.env, DEMO.tenant, DEMO.sub))) {
+      await putUser(
+        c.env,
+        DEMO.tenant,
+        DEMO.sub,
+        {
+          login_hints: [DEMO.loginHint, '+372 5555 0001'],
+          claims: { name: 'Alice Example', email: DEMO.loginHint, email_verified: true },
+        },
+        now,
+      );
+      created.push(`user ${DEMO.sub}`);
+    }
+    return c.json({ created });
+  },
+});

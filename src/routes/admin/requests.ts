@@ -1,0 +1,25 @@
+// Admin API: a request's timeline, read from its Durable Object (contract §6). No token or secret
+// is ever part of it: the object holds only hashes, and the timeline holds none of those.
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.ts';
+import { invalidRequest, notFound } from '../../errors.ts';
+import { authRequestStub, isRequestId } from '../../ciba/auth-req-id.ts';
+import { route } from '../../middleware/methods.ts';
+import { existingTenant } from './tenants.ts';
+
+export const requests = new Hono<AppEnv>();
+
+route(requests, '/:tenant/requests/:request_id', {
+  GET: async (c) => {
+    const tenant = await existingTenant(c);
+    const requestId = c.req.param('request_id') ?? '';
+    if (!isRequestId(requestId)) throw invalidRequest('The request id is not valid');
+    const timeline = await authRequestStub(c.env, tenant.id, requestId).timeline(tenant.id);
+    if (!timeline) throw notFound('Unknown request');
+    return c.json({
+      request_id: requestId,
+      status: timeline.state,
+      events: timeline.events.map((e) => ({ at: new Date(e.at).toISOString(), event: e.event, ...e.detail })),
+    });
+  },
+});

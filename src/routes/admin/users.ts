@@ -1,0 +1,40 @@
+// Admin API: the built-in directory's users (contract §6).
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env.ts';
+import { invalidRequest, notFound } from '../../errors.ts';
+import { nowSeconds } from '../../lib/time.ts';
+import { parseOrThrow } from '../../lib/validation.ts';
+import { route } from '../../middleware/methods.ts';
+import { SUB, deleteUser, describeUser, getUser, putUser, userInputSchema } from '../../users/store.ts';
+import { readJson } from './auth.ts';
+import { existingTenant } from './tenants.ts';
+
+export const users = new Hono<AppEnv>();
+
+function subParam(c: Context<AppEnv>): string {
+  const sub = c.req.param('sub') ?? '';
+  if (!SUB.test(sub)) throw invalidRequest('The sub must be 1 to 255 printable ASCII characters');
+  return sub;
+}
+
+route(users, '/:tenant/users/:sub', {
+  PUT: async (c) => {
+    const tenant = await existingTenant(c);
+    const sub = subParam(c);
+    const input = parseOrThrow(userInputSchema, await readJson(c));
+    const { created, user } = await putUser(c.env, tenant.id, sub, input, nowSeconds());
+    return c.json(describeUser(user), created ? 201 : 200);
+  },
+  GET: async (c) => {
+    const tenant = await existingTenant(c);
+    const user = await getUser(c.env, tenant.id, subParam(c));
+    if (!user) throw notFound('Unknown user');
+    return c.json(describeUser(user));
+  },
+  DELETE: async (c) => {
+    const tenant = await existingTenant(c);
+    if (!(await deleteUser(c.env, tenant.id, subParam(c)))) throw notFound('Unknown user');
+    return c.body(null, 204);
+  },
+});

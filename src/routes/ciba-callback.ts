@@ -1,0 +1,28 @@
+// POST /{tenant}/as/ciba/callback — the authenticator's decision (contract §5).
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { invalidToken } from '../errors.ts';
+import { applyDecision, parseDecision } from '../ciba/callback.ts';
+import { readBody } from '../middleware/form.ts';
+import { route } from '../middleware/methods.ts';
+
+export const cibaCallback = new Hono<AppEnv>();
+
+route(cibaCallback, '/', {
+  POST: async (c) => {
+    const text = await readBody(c);
+    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(c.req.header('Authorization') ?? '');
+    if (!match) throw invalidToken('A bearer callback token is required');
+    let body: unknown;
+    const isJson = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+    try {
+      body = isJson ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const input =
+      body === undefined ? { ok: false as const, description: 'The body must be a JSON object' } : parseDecision(body);
+    await applyDecision(c.env, c.get('tenantId'), match[1]!, input);
+    return c.body(null, 204, { 'Cache-Control': 'no-store' });
+  },
+});

@@ -1,0 +1,108 @@
+// GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5): the user names
+// themself, sees their pending requests and approves (choosing the method) or denies. Plain HTML
+// forms, no JavaScript. Decisions go through the same rules as POST {issuer}/ciba/callback.
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { AppEnv } from '../env.ts';
+import { invalidRequest, notFound } from '../errors.ts';
+import { deviceInboxStub, type InboxEntry } from '../authenticators/device-inbox.ts';
+import { applyDecision, parseDecision } from '../ciba/callback.ts';
+import { isRequestId } from '../ciba/auth-req-id.ts';
+import { parseForm } from '../middleware/form.ts';
+import { route } from '../middleware/methods.ts';
+import { AMR_BY_METHOD } from '../tokens/amr.ts';
+import { findUserByLoginHint } from '../users/store.ts';
+
+export const device = new Hono<AppEnv>();
+
+const METHODS = Object.keys(AMR_BY_METHOD);
+const pageHeaders = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
+
+const layout = (title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>) => html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+.request{border:1px solid #c9d1d9;border-radius:.5rem;padding:1rem;margin:1rem 0}
+.binding{font-size:1.4rem;font-weight:600;letter-spacing:.05em}
+button{padding:.5rem 1rem;margin-right:.5rem}
+.notice{background:#eef6ee;border-radius:.5rem;padding:.5rem 1rem}
+</style>
+</head>
+<body>${body}</body>
+</html>`;
+
+const signInForm = (tenantId: string) => html`<h1>Sign in to your device</h1>
+<form method="get" action="/${tenantId}/device">
+<label>Your e-mail, phone number or user id <input name="login_hint" required autocomplete="username"></label>
+<button type="submit">Show my requests</button>
+</form>`;
+
+const requestCard = (tenantId: string, loginHint: string, entry: Omit<InboxEntry, 'callbackToken'>) => html`
+<section class="request" data-request-id="${entry.requestId}">
+<h2>${entry.clientName} asks you to sign in</h2>
+${entry.bindingMessage ? html`<p>Check that this matches the other screen: <span class="binding">${entry.bindingMessage}</span></p>` : ''}
+<p>Access requested: <code>${entry.scope}</code></p>
+<p>Expires at ${new Date(entry.expiresAt).toISOString()}</p>
+<form method="post" action="/${tenantId}/device">
+<input type="hidden" name="login_hint" value="${loginHint}">
+<input type="hidden" name="request_id" value="${entry.requestId}">
+<label>Sign in with <select name="authentication_method">
+${METHODS.map((m) => html`<option value="${m}">${m}</option>`)}
+</select></label>
+<p><button type="submit" name="decision" value="approved">Approve</button>
+<button type="submit" name="decision" value="denied">Deny</button></p>
+</form>
+</section>`;
+
+route(device, '/', {
+  GET: async (c) => {
+    const tenantId = c.get('tenantId');
+    if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
+    const loginHint = c.req.query('login_hint');
+    if (!loginHint) return c.html(layout('Sign in', signInForm(tenantId)), 200, pageHeaders);
+    const user = await findUserByLoginHint(c.env, tenantId, loginHint);
+    const entries = user ? await deviceInboxStub(c.env, tenantId, user.sub).list() : [];
+    const done = c.req.query('done');
+    const notice =
+      done === 'approved' || done === 'denied' ? html`<p class="notice" role="status">Request ${done}.</p>` : '';
+    const body = html`<h1>Pending requests</h1>
+${notice}
+${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => requestCard(tenantId, loginHint, e))}
+<p><a href="/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}">Refresh</a></p>`;
+    return c.html(layout('Pending requests', body), 200, pageHeaders);
+  },
+  POST: async (c) => {
+    const tenantId = c.get('tenantId');
+    if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
+    const form = await parseForm(c);
+    form.assertWellFormed();
+    const loginHint = form.get('login_hint');
+    const requestId = form.get('request_id');
+    const decision = form.get('decision');
+    if (!loginHint || !requestId || !isRequestId(requestId)) {
+      throw invalidRequest('login_hint and a valid request_id are required');
+    }
+    if (decision !== 'approved' && decision !== 'denied') throw invalidRequest('decision must be approved or denied');
+    const input = parseDecision(
+      decision === 'approved'
+        ? { status: 'approved', authentication_method: form.get('authentication_method') }
+        : { status: 'denied' },
+    );
+    if (!input.ok) throw invalidRequest(input.description);
+    const user = await findUserByLoginHint(c.env, tenantId, loginHint);
+    const entry = user ? await deviceInboxStub(c.env, tenantId, user.sub).take(requestId) : undefined;
+    if (!entry) throw notFound('No such pending request for this user');
+    await applyDecision(c.env, tenantId, entry.callbackToken, input);
+    return c.redirect(`/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}&done=${decision}`, 303);
+  },
+});

@@ -1,0 +1,37 @@
+// GET /{tenant}/as/.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3, CIBA §4):
+// exactly what is built, nothing more.
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { CIBA_GRANT_TYPE, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
+import { route } from '../middleware/methods.ts';
+
+export const discovery = new Hono<AppEnv>();
+
+route(discovery, '/', {
+  GET: (c) => {
+    const issuer = c.get('issuer');
+    const { settings } = c.get('tenant');
+    return c.json(
+      {
+        issuer,
+        jwks_uri: `${issuer}/jwks`,
+        token_endpoint: `${issuer}/token`,
+        backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
+        scopes_supported: settings.scopes,
+        response_types_supported: [],
+        grant_types_supported: [CIBA_GRANT_TYPE],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: [settings.signing_alg],
+        token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'],
+        claims_parameter_supported: false,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
+        backchannel_user_code_parameter_supported: settings.backchannel_user_code_parameter_supported,
+      },
+      200,
+      { 'Cache-Control': 'public, max-age=300' },
+    );
+  },
+});

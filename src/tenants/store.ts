@@ -1,0 +1,74 @@
+// Tenants (environments): their settings schema (contract §6) and their KV records.
+import { z } from 'zod';
+import type { Env } from '../env.ts';
+
+export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+const seconds = z.number().int().positive();
+const absoluteUri = z.string().refine((v) => URL.canParse(v) && !new URL(v).hash, 'must be an absolute URI without a fragment');
+
+const authenticatorSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('builtin') }).strict()], {
+  error: 'authenticator.type must be "builtin" (the webhook authenticator is not supported yet)',
+});
+
+const trustedHintIssuer = z
+  .object({ issuer: z.string().min(1), jwks_uri: z.url().optional(), jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional() })
+  .strict()
+  .refine((v) => (v.jwks_uri === undefined) !== (v.jwks === undefined), 'give exactly one of jwks_uri and jwks');
+
+/** Tenant settings as the admin API takes them; every member has the contract's default. */
+export const tenantSettingsSchema = z
+  .object({
+    authenticator: authenticatorSchema.default({ type: 'builtin' }),
+    auth_req_ttl: seconds.default(300),
+    max_auth_req_ttl: seconds.default(3600),
+    poll_interval: seconds.default(5),
+    access_token_ttl: seconds.default(3600),
+    id_token_ttl: seconds.default(3600),
+    refresh_token_ttl: seconds.default(30 * 24 * 3600),
+    signing_alg: z.enum(SIGNING_ALGS).default('ES256'),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email', 'phone']),
+    resources: z.array(absoluteUri).default([]),
+    authorization_details_types_supported: z.array(z.string().min(1)).default([]),
+    backchannel_user_code_parameter_supported: z.boolean().default(false),
+    trusted_hint_issuers: z.array(trustedHintIssuer).default([]),
+  })
+  .strict()
+  .refine((s) => s.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] })
+  .refine((s) => s.auth_req_ttl <= s.max_auth_req_ttl, {
+    message: 'must not exceed max_auth_req_ttl',
+    path: ['auth_req_ttl'],
+  });
+
+export type TenantSettings = z.output<typeof tenantSettingsSchema>;
+
+export interface TenantRecord {
+  id: string;
+  settings: TenantSettings;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const tenantKey = (tenantId: string) => `tenant:${tenantId}`;
+
+export async function getTenant(env: Env, tenantId: string): Promise<TenantRecord | undefined> {
+  if (!TENANT_ID.test(tenantId)) return undefined;
+  return (await env.CONFIG.get<TenantRecord>(tenantKey(tenantId), 'json')) ?? undefined;
+}
+
+export async function putTenant(env: Env, tenant: TenantRecord): Promise<void> {
+  await env.CONFIG.put(tenantKey(tenant.id), JSON.stringify(tenant));
+}
+
+/** Deletes the tenant and everything stored under it. */
+export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
+  await env.CONFIG.delete(tenantKey(tenantId));
+  let cursor: string | undefined;
+  do {
+    const page = await env.CONFIG.list({ prefix: `${tenantKey(tenantId)}:`, cursor });
+    await Promise.all(page.keys.map((k) => env.CONFIG.delete(k.name)));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+}

@@ -1,0 +1,73 @@
+// Resolving a login_hint to a directory user (contract §3): a plain identifier, or an RFC 9493
+// subject identifier as JSON (email, phone_number, iss_sub with our issuer, opaque).
+import type { Env } from '../env.ts';
+import { OAuthError, invalidRequest } from '../errors.ts';
+import { findUserByLoginHint, getUser, type UserRecord } from './store.ts';
+
+type SubjectIdentifier =
+  | { format: 'email'; email: string }
+  | { format: 'phone_number'; phone_number: string }
+  | { format: 'iss_sub'; iss: string; sub: string }
+  | { format: 'opaque'; id: string };
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+/** Parses an RFC 9493 subject identifier of the formats the directory can answer. */
+export function parseSubjectIdentifier(value: unknown): SubjectIdentifier {
+  const bad = (why: string) => invalidRequest(`Unsupported subject identifier: ${why}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not a JSON object');
+  const id = value as Record<string, unknown>;
+  switch (id.format) {
+    case 'email':
+      if (isString(id.email)) return { format: 'email', email: id.email };
+      throw bad('email format needs an email member');
+    case 'phone_number':
+      if (isString(id.phone_number)) return { format: 'phone_number', phone_number: id.phone_number };
+      throw bad('phone_number format needs a phone_number member');
+    case 'iss_sub':
+      if (isString(id.iss) && isString(id.sub)) return { format: 'iss_sub', iss: id.iss, sub: id.sub };
+      throw bad('iss_sub format needs iss and sub members');
+    case 'opaque':
+      if (isString(id.id)) return { format: 'opaque', id: id.id };
+      throw bad('opaque format needs an id member');
+    default:
+      throw bad('format must be email, phone_number, iss_sub or opaque');
+  }
+}
+
+/** Finds the user a subject identifier names, or undefined. */
+export async function findUserBySubjectIdentifier(
+  env: Env,
+  tenantId: string,
+  issuer: string,
+  id: SubjectIdentifier,
+): Promise<UserRecord | undefined> {
+  switch (id.format) {
+    case 'email':
+      return findUserByLoginHint(env, tenantId, id.email);
+    case 'phone_number':
+      return findUserByLoginHint(env, tenantId, id.phone_number);
+    case 'iss_sub':
+      return id.iss === issuer ? getUser(env, tenantId, id.sub) : undefined;
+    case 'opaque':
+      return getUser(env, tenantId, id.id);
+  }
+}
+
+/** The user a login_hint names; unknown_user_id when there is none. */
+export async function resolveLoginHint(env: Env, tenantId: string, issuer: string, hint: string): Promise<UserRecord> {
+  let user: UserRecord | undefined;
+  if (hint.trimStart().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(hint);
+    } catch {
+      throw invalidRequest('login_hint looks like JSON but does not parse');
+    }
+    user = await findUserBySubjectIdentifier(env, tenantId, issuer, parseSubjectIdentifier(parsed));
+  } else {
+    user = await findUserByLoginHint(env, tenantId, hint);
+  }
+  if (!user) throw new OAuthError('unknown_user_id', 'No user matches the hint');
+  return user;
+}

@@ -1,0 +1,91 @@
+// The built-in user directory (contract §6): users by `sub`, with an index from each login hint.
+import { z } from 'zod';
+import type { Env } from '../env.ts';
+import { invalidRequest } from '../errors.ts';
+import { sha256 } from '../lib/crypto.ts';
+
+export const SUB = /^[\x21-\x7E]{1,255}$/;
+
+export const userInputSchema = z
+  .object({
+    login_hints: z.array(z.string().trim().min(1).max(320)).min(1).max(20),
+    claims: z.record(z.string(), z.unknown()).default({}),
+    user_code: z.string().min(1).max(128).optional(),
+  })
+  .strict();
+
+export interface UserRecord {
+  sub: string;
+  loginHints: string[];
+  claims: Record<string, unknown>;
+  /** SHA-256 of the user code, base64url. */
+  userCodeHash?: string;
+  updatedAt: number;
+}
+
+/**
+ * One spelling per identifier: e-mail addresses and other hints compare case-insensitively, phone
+ * numbers without spaces, dashes, dots or parentheses.
+ */
+export function normalizeLoginHint(hint: string): string {
+  const trimmed = hint.trim();
+  if (/^\+?[0-9 ().-]{3,}$/.test(trimmed)) return trimmed.replace(/[ ().-]/g, '');
+  return trimmed.toLowerCase();
+}
+
+const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
+const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
+
+export async function getUser(env: Env, tenantId: string, sub: string): Promise<UserRecord | undefined> {
+  if (!SUB.test(sub)) return undefined;
+  return (await env.CONFIG.get<UserRecord>(userKey(tenantId, sub), 'json')) ?? undefined;
+}
+
+/** The user a login hint names in the directory, if any (CIBA §7.1 login_hint). */
+export async function findUserByLoginHint(env: Env, tenantId: string, hint: string): Promise<UserRecord | undefined> {
+  const sub = await env.CONFIG.get(hintKey(tenantId, hint));
+  return sub ? getUser(env, tenantId, sub) : undefined;
+}
+
+/** Creates or replaces a user; refuses a login hint another user already holds. */
+export async function putUser(
+  env: Env,
+  tenantId: string,
+  sub: string,
+  input: z.output<typeof userInputSchema>,
+  now: number,
+): Promise<{ created: boolean; user: UserRecord }> {
+  const previous = await getUser(env, tenantId, sub);
+  const hints = [...new Set(input.login_hints.map(normalizeLoginHint))];
+  const owners = await Promise.all(hints.map((h) => env.CONFIG.get(hintKey(tenantId, h))));
+  const taken = hints.find((_, i) => owners[i] !== null && owners[i] !== sub);
+  if (taken !== undefined) throw invalidRequest(`login_hints: ${taken} already belongs to another user`, 409);
+  const user: UserRecord = {
+    sub,
+    loginHints: input.login_hints,
+    claims: input.claims,
+    ...(input.user_code !== undefined ? { userCodeHash: await sha256(input.user_code) } : {}),
+    updatedAt: now,
+  };
+  await env.CONFIG.put(userKey(tenantId, sub), JSON.stringify(user));
+  await Promise.all(hints.map((h) => env.CONFIG.put(hintKey(tenantId, h), sub)));
+  const dropped = (previous?.loginHints ?? []).map(normalizeLoginHint).filter((h) => !hints.includes(h));
+  await Promise.all(dropped.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
+  return { created: !previous, user };
+}
+
+export async function deleteUser(env: Env, tenantId: string, sub: string): Promise<boolean> {
+  const user = await getUser(env, tenantId, sub);
+  if (!user) return false;
+  await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
+  await env.CONFIG.delete(userKey(tenantId, sub));
+  return true;
+}
+
+/** The user's public view for the admin API: never the user code or its hash. */
+export const describeUser = (user: UserRecord) => ({
+  sub: user.sub,
+  login_hints: user.loginHints,
+  claims: user.claims,
+  has_user_code: user.userCodeHash !== undefined,
+});
