@@ -1,0 +1,12 @@
+// Types for `env` and `exports` from cloudflare:workers inside the tests.
+import type { Env as Bindings } from '../src/env.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends Bindings {}
+    interface GlobalProps {
+      mainModule: typeof import('../src/index.ts');
+      durableNamespaces: 'AuthRequest' | 'DeviceInbox';
+    }
+  }
+}

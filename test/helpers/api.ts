@@ -1,0 +1,124 @@
+// Test helpers that drive the Worker through its public HTTP surface (exports.default.fetch), so
+// route, KV and Durable Object code all run for real in workerd.
+import { env, exports } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { deviceInboxStub, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
+
+export const ORIGIN = 'https://as.example.test';
+export const ADMIN_TOKEN = 'test-admin-token';
+export const CIBA = 'urn:openid:params:grant-type:ciba';
+
+let counter = 0;
+/** A tenant id unique within the test file (storage is isolated per file). */
+export const uniqueTenantId = (prefix = 't') => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export const issuerOf = (tenant: string) => `${ORIGIN}/${tenant}/as`;
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
+}
+
+export function admin(path: string, method = 'GET', body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  return call(`/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+export async function createTenant(settings: Record<string, unknown> = {}, id = uniqueTenantId()): Promise<string> {
+  const res = await admin(`/tenants/${id}`, 'PUT', settings);
+  if (res.status !== 201) throw new Error(`tenant: ${res.status} ${await res.text()}`);
+  return id;
+}
+
+export interface TestClient {
+  client_id: string;
+  client_secret: string;
+  [key: string]: unknown;
+}
+
+export async function createClient(tenant: string, metadata: Record<string, unknown> = {}): Promise<TestClient> {
+  const res = await admin(`/tenants/${tenant}/clients`, 'POST', { client_name: 'Test Bank', ...metadata });
+  if (res.status !== 201) throw new Error(`client: ${res.status} ${await res.text()}`);
+  return (await res.json()) as TestClient;
+}
+
+export async function createUser(
+  tenant: string,
+  sub = 'alice',
+  body: Record<string, unknown> = { login_hints: ['alice@example.com'], claims: { name: 'Alice' } },
+): Promise<string> {
+  const res = await admin(`/tenants/${tenant}/users/${encodeURIComponent(sub)}`, 'PUT', body);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`user: ${res.status} ${await res.text()}`);
+  return sub;
+}
+
+/** A tenant with a basic-auth poll client and alice. */
+export async function setup(settings: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
+  const tenant = await createTenant(settings);
+  const client = await createClient(tenant, metadata);
+  await createUser(tenant);
+  return { tenant, client };
+}
+
+export const basic = (client: TestClient) => `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`;
+
+export function postForm(path: string, params: Record<string, string> | URLSearchParams, headers: Record<string, string> = {}) {
+  return call(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+export function backchannel(tenant: string, client: TestClient, params: Record<string, string> | URLSearchParams) {
+  return postForm(`/${tenant}/as/cibaAuthorization`, params, { Authorization: basic(client) });
+}
+
+export async function startRequest(
+  tenant: string,
+  client: TestClient,
+  params: Record<string, string> = {},
+): Promise<{ auth_req_id: string; expires_in: number; interval: number }> {
+  const res = await backchannel(tenant, client, { scope: 'openid', login_hint: 'alice@example.com', ...params });
+  if (res.status !== 200) throw new Error(`backchannel: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { auth_req_id: string; expires_in: number; interval: number };
+}
+
+export function poll(tenant: string, client: TestClient, authReqId: string) {
+  return postForm(`/${tenant}/as/token`, { grant_type: CIBA, auth_req_id: authReqId }, { Authorization: basic(client) });
+}
+
+/** The request id inside an auth_req_id (its first 16 bytes). */
+export function requestIdOf(authReqId: string): string {
+  const bytes = Uint8Array.from(atob(authReqId.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+  let binary = '';
+  for (const b of bytes.subarray(0, 16)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Reads the callback token the built-in authenticator holds for a request, from the user's inbox. */
+export async function callbackTokenFor(tenant: string, authReqId: string, sub = 'alice'): Promise<string> {
+  const requestId = requestIdOf(authReqId);
+  const entry = await runInDurableObject(deviceInboxStub(env, tenant, sub), (_instance, state) =>
+    state.storage.kv.get<InboxEntry>(`entry:${requestId}`),
+  );
+  if (!entry) throw new Error('no inbox entry');
+  return entry.callbackToken;
+}
+
+export function callback(tenant: string, token: string, body: unknown, contentType = 'application/json') {
+  return call(`/${tenant}/as/ciba/callback`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function approve(tenant: string, authReqId: string, decision: Record<string, unknown> = {}) {
+  const res = await callback(tenant, await callbackTokenFor(tenant, authReqId), {
+    status: 'approved',
+    authentication_method: 'smart-id',
+    ...decision,
+  });
+  if (res.status !== 204) throw new Error(`approve: ${res.status} ${await res.text()}`);
+}
