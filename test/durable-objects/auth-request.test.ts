@@ -1,0 +1,114 @@
+// The AuthRequest and DeviceInbox Durable Objects on the real runtime: storage, alarms, eviction.
+import { env } from 'cloudflare:workers';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import { deviceInboxStub } from '../../src/authenticators/device-inbox.ts';
+import { EXPIRED_GRACE_MS, type AuthRequestState } from '../../src/ciba/state.ts';
+
+let n = 0;
+function fresh(overrides: Partial<AuthRequestState> = {}) {
+  const requestId = `req-${n++}`;
+  const now = Date.now();
+  const state: AuthRequestState = {
+    tenantId: 'acme',
+    requestId,
+    clientId: 'rp',
+    authReqIdHash: 'h-auth',
+    callbackTokenHash: 'h-cb',
+    sub: 'alice',
+    scope: 'openid',
+    createdAt: now,
+    expiresAt: now + 60_000,
+    interval: 5,
+    status: 'pending',
+    timeline: [],
+    ...overrides,
+  };
+  return { state, stub: authRequestStub(env, 'acme', requestId) };
+}
+const mine = { tenantId: 'acme', clientId: 'rp', authReqIdHash: 'h-auth' };
+const approve = { ok: true as const, status: 'approved' as const, approval: { authenticationMethod: 'mobile-id', authTime: 1 } };
+
+describe('AuthRequest', () => {
+  it('creates once and schedules its expiry', async () => {
+    const { state, stub } = fresh();
+    expect(await stub.create(state)).toEqual({ status: 'created' });
+    expect(await stub.create(state)).toEqual({ status: 'exists' });
+    const alarm = await runInDurableObject(stub, (_i, s) => s.storage.getAlarm());
+    expect(alarm).toBe(state.expiresAt);
+  });
+
+  it('keeps its state and poll interval across eviction', async () => {
+    const { state, stub } = fresh();
+    await stub.create(state);
+    expect(await stub.poll(mine)).toEqual({ status: 'pending' });
+    await evictDurableObject(stub);
+    expect(await stub.poll(mine)).toEqual({ status: 'slow_down', interval: 10 });
+    await evictDurableObject(stub);
+    expect(await stub.decide('h-cb', approve)).toEqual({ status: 'decided', decision: 'approved' });
+    await evictDurableObject(stub);
+    const redeemed = await stub.poll(mine);
+    expect(redeemed.status).toBe('approved');
+    expect(await stub.poll(mine)).toEqual({ status: 'invalid_grant', reason: 'auth_req_id was already redeemed' });
+  });
+
+  it('redeems exactly once under twenty concurrent polls', async () => {
+    const { state, stub } = fresh();
+    await stub.create(state);
+    await stub.decide('h-cb', approve);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => stub.poll(mine)));
+    expect(outcomes.filter((o) => o.status === 'approved')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'invalid_grant')).toHaveLength(19);
+  });
+
+  it('expires by alarm, answers expired_token through the grace period, then forgets', async () => {
+    const { state, stub } = fresh({ expiresAt: Date.now() - 1 });
+    await stub.create(state);
+    // An alarm set in the past may already have fired on its own; running it again is harmless.
+    await runDurableObjectAlarm(stub);
+    const stored = await runInDurableObject(stub, (_i, s) => ({
+      state: s.storage.kv.get<AuthRequestState>('state'),
+      alarm: s.storage.getAlarm(),
+    }));
+    expect(stored.state?.status).toBe('expired');
+    expect(await stored.alarm).toBe(state.expiresAt + EXPIRED_GRACE_MS);
+    expect(await stub.poll(mine)).toEqual({ status: 'expired' });
+    expect(await stub.decide('h-cb', approve)).toEqual({ status: 'expired' });
+
+    // Move the grace period into the past and let the alarm run again: the state is deleted.
+    await runInDurableObject(stub, (_i, s) => {
+      const current = s.storage.kv.get<AuthRequestState>('state')!;
+      s.storage.kv.put('state', { ...current, expiresAt: Date.now() - EXPIRED_GRACE_MS - 1 });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.poll(mine)).toEqual({ status: 'invalid_grant', reason: 'unknown auth_req_id' });
+    expect(await runInDurableObject(stub, (_i, s) => [...s.storage.kv.list()].length)).toBe(0);
+  });
+
+  it('shows a timeline only to its own tenant', async () => {
+    const { state, stub } = fresh();
+    await stub.create(state);
+    await stub.poll(mine);
+    const timeline = await stub.timeline('acme');
+    expect(timeline?.events.map((e) => e.event)).toEqual(['created', 'polled']);
+    expect(await stub.timeline('other')).toBeUndefined();
+  });
+});
+
+describe('DeviceInbox', () => {
+  it('lists pending entries without their callback tokens, hands each out once, and sweeps expired ones', async () => {
+    const inbox = deviceInboxStub(env, 'acme', `user-${n++}`);
+    const now = Date.now();
+    const base = { clientId: 'rp', clientName: 'Bank', scope: 'openid', createdAt: now, callbackToken: 'secret' };
+    await inbox.add({ ...base, requestId: 'a', expiresAt: now + 60_000 });
+    await inbox.add({ ...base, requestId: 'b', expiresAt: now - 1 });
+    const listed = await inbox.list();
+    expect(listed.map((e) => e.requestId)).toEqual(['a']);
+    expect(JSON.stringify(listed)).not.toContain('secret');
+    expect((await inbox.take('a'))?.callbackToken).toBe('secret');
+    expect(await inbox.take('a')).toBeUndefined();
+    await runDurableObjectAlarm(inbox); // 'b' expired already, so its alarm may have fired by itself
+    expect(await runInDurableObject(inbox, (_i, s) => [...s.storage.kv.list()].length)).toBe(0);
+  });
+});

@@ -1,0 +1,140 @@
+// Table-driven tests of the pure request state machine (src/ciba/state.ts).
+import { describe, expect, it } from 'vitest';
+import {
+  EXPIRED_GRACE_MS,
+  MAX_TIMELINE_EVENTS,
+  decide,
+  expire,
+  poll,
+  type AuthRequestState,
+  type DecisionInput,
+  type RequestStatus,
+} from '../../src/ciba/state.ts';
+
+const T0 = 1_800_000_000_000;
+const approval = { authenticationMethod: 'smart-id', authTime: 1_800_000_010 };
+
+function state(overrides: Partial<AuthRequestState> = {}): AuthRequestState {
+  return {
+    tenantId: 'acme',
+    requestId: 'req',
+    clientId: 'rp',
+    authReqIdHash: 'h-auth',
+    callbackTokenHash: 'h-cb',
+    sub: 'alice',
+    scope: 'openid',
+    createdAt: T0,
+    expiresAt: T0 + 300_000,
+    interval: 5,
+    status: 'pending',
+    timeline: [],
+    ...overrides,
+  };
+}
+
+const mine = { tenantId: 'acme', clientId: 'rp', authReqIdHash: 'h-auth' };
+
+describe('poll', () => {
+  const cases: Array<[string, AuthRequestState | undefined, typeof mine, number, string, RequestStatus | undefined]> = [
+    ['unknown request', undefined, mine, T0, 'invalid_grant', undefined],
+    ['another client', state(), { ...mine, clientId: 'other' }, T0, 'invalid_grant', undefined],
+    ['another tenant', state(), { ...mine, tenantId: 'other' }, T0, 'invalid_grant', undefined],
+    ['wrong secret half', state(), { ...mine, authReqIdHash: 'forged' }, T0, 'invalid_grant', undefined],
+    ['first poll, pending', state(), mine, T0, 'pending', 'pending'],
+    ['pending after the interval', state({ lastPollAt: T0 }), mine, T0 + 5_000, 'pending', 'pending'],
+    ['pending too soon', state({ lastPollAt: T0 }), mine, T0 + 4_999, 'slow_down', 'pending'],
+    ['denied', state({ status: 'denied' }), mine, T0, 'denied', 'denied'],
+    ['denied, polled fast: still denied', state({ status: 'denied', lastPollAt: T0 }), mine, T0 + 1, 'denied', 'denied'],
+    ['approved, polled fast: redeemed at once', state({ status: 'approved', approval, lastPollAt: T0 }), mine, T0 + 1, 'approved', 'redeemed'],
+    ['redeemed', state({ status: 'redeemed', approval }), mine, T0, 'invalid_grant', undefined],
+    ['pending at expiry', state(), mine, T0 + 300_000, 'expired', 'expired'],
+    ['approved past expiry', state({ status: 'approved', approval }), mine, T0 + 300_001, 'expired', 'expired'],
+    ['denied past expiry', state({ status: 'denied' }), mine, T0 + 300_001, 'expired', 'expired'],
+    ['already expired', state({ status: 'expired' }), mine, T0, 'expired', undefined],
+    ['redeemed past expiry', state({ status: 'redeemed' }), mine, T0 + 400_000, 'invalid_grant', undefined],
+  ];
+  it.each(cases)('%s', (_name, before, input, now, outcome, after) => {
+    const result = poll(before, input, now);
+    expect(result.outcome.status).toBe(outcome);
+    expect(result.next?.status).toBe(after);
+  });
+
+  it('grows the interval by 5 s at every slow_down and counts the slow_down as the last poll', () => {
+    let s = poll(state(), mine, T0).next!;
+    const first = poll(s, mine, T0 + 1_000);
+    expect(first.outcome).toEqual({ status: 'slow_down', interval: 10 });
+    s = first.next!;
+    expect(s.lastPollAt).toBe(T0 + 1_000);
+    const second = poll(s, mine, T0 + 10_999);
+    expect(second.outcome).toEqual({ status: 'slow_down', interval: 15 });
+    expect(poll(second.next!, mine, T0 + 10_999 + 15_000).outcome).toEqual({ status: 'pending' });
+  });
+
+  it('hands out the grant exactly once', () => {
+    const first = poll(state({ status: 'approved', approval }), mine, T0);
+    expect(first.outcome).toEqual({
+      status: 'approved',
+      grant: { requestId: 'req', sub: 'alice', scope: 'openid', clientId: 'rp', approval },
+    });
+    expect(poll(first.next, mine, T0 + 1).outcome.status).toBe('invalid_grant');
+  });
+
+  it('keeps the timeline bounded however long the request is polled', () => {
+    let s = state();
+    for (let i = 0; i < MAX_TIMELINE_EVENTS * 2; i++) s = poll(s, mine, T0 + i * 5_000).next ?? s;
+    expect(s.timeline.length).toBeLessThanOrEqual(MAX_TIMELINE_EVENTS);
+  });
+});
+
+describe('decide', () => {
+  const approve: DecisionInput = { ok: true, status: 'approved', approval };
+  const deny: DecisionInput = { ok: true, status: 'denied' };
+  const cases: Array<[string, AuthRequestState | undefined, string, DecisionInput, number, string, RequestStatus | undefined]> = [
+    ['unknown request', undefined, 'h-cb', approve, T0, 'invalid_token', undefined],
+    ['wrong token', state(), 'nope', approve, T0, 'invalid_token', undefined],
+    ['wrong token beats a bad body', state(), 'nope', { ok: false, description: 'x' }, T0, 'invalid_token', undefined],
+    ['bad body', state(), 'h-cb', { ok: false, description: 'x' }, T0, 'invalid_request', undefined],
+    ['bad body beats expiry', state(), 'h-cb', { ok: false, description: 'x' }, T0 + 300_000, 'invalid_request', undefined],
+    ['expired', state(), 'h-cb', approve, T0 + 300_000, 'expired', 'expired'],
+    ['expiry beats already decided', state({ status: 'denied' }), 'h-cb', approve, T0 + 300_000, 'expired', 'expired'],
+    ['approve', state(), 'h-cb', approve, T0, 'decided', 'approved'],
+    ['deny', state(), 'h-cb', deny, T0, 'decided', 'denied'],
+    ['already approved', state({ status: 'approved', approval }), 'h-cb', deny, T0, 'conflict', undefined],
+    ['already denied', state({ status: 'denied' }), 'h-cb', approve, T0, 'conflict', undefined],
+    ['already redeemed', state({ status: 'redeemed', approval }), 'h-cb', approve, T0, 'conflict', undefined],
+  ];
+  it.each(cases)('%s', (_name, before, token, input, now, outcome, after) => {
+    const result = decide(before, token, input, now);
+    expect(result.outcome.status).toBe(outcome);
+    expect(result.next?.status).toBe(after);
+  });
+
+  it('stores what the authenticator reported', () => {
+    const full = { ...approval, acr: 'high', amr: ['hwk'] };
+    const result = decide(state(), 'h-cb', { ok: true, status: 'approved', approval: full }, T0);
+    expect(result.next?.approval).toEqual(full);
+  });
+});
+
+describe('expire (the alarm)', () => {
+  const cases: Array<[string, AuthRequestState | undefined, number, string, RequestStatus | undefined]> = [
+    ['nothing stored', undefined, T0, 'delete', undefined],
+    ['early alarm', state(), T0 + 1_000, 'reschedule', undefined],
+    ['pending at expiry', state(), T0 + 300_000, 'reschedule', 'expired'],
+    ['approved at expiry', state({ status: 'approved', approval }), T0 + 300_000, 'reschedule', 'expired'],
+    ['denied at expiry', state({ status: 'denied' }), T0 + 300_000, 'reschedule', 'expired'],
+    ['redeemed at expiry', state({ status: 'redeemed' }), T0 + 300_000, 'delete', undefined],
+    ['expired, grace not over', state({ status: 'expired' }), T0 + 300_000 + 1_000, 'reschedule', undefined],
+    ['expired, grace over', state({ status: 'expired' }), T0 + 300_000 + EXPIRED_GRACE_MS, 'delete', undefined],
+  ];
+  it.each(cases)('%s', (_name, before, now, outcome, after) => {
+    const result = expire(before, now);
+    expect(result.outcome.status).toBe(outcome);
+    expect(result.next?.status).toBe(after);
+  });
+
+  it('reschedules for the end of the grace period at expiry', () => {
+    expect(expire(state(), T0 + 300_000).outcome).toEqual({ status: 'reschedule', at: T0 + 300_000 + EXPIRED_GRACE_MS });
+    expect(expire(state(), T0 + 1).outcome).toEqual({ status: 'reschedule', at: T0 + 300_000 });
+  });
+});
