@@ -1,0 +1,181 @@
+// POST /{tenant}/as/cibaAuthorization (contract §2, §3): client authentication and every parameter rule.
+import { env } from 'cloudflare:workers';
+import { listDurableObjectIds } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  backchannel,
+  basic,
+  call,
+  createClient,
+  createUser,
+  issuerOf,
+  postForm,
+  setup,
+  startRequest,
+  type TestClient,
+} from '../helpers/api.ts';
+
+let tenant: string;
+let client: TestClient;
+beforeAll(async () => {
+  ({ tenant, client } = await setup());
+});
+
+const path = () => `/${tenant}/as/cibaAuthorization`;
+const ok = { scope: 'openid', login_hint: 'alice@example.com' };
+
+async function expectError(res: Response, status: number, error: string) {
+  const body = (await res.json()) as Record<string, string>;
+  expect({ status: res.status, error: body.error }).toEqual({ status, error });
+  expect(body.error_description).toEqual(expect.any(String));
+  expect(body.error_description!.length).toBeGreaterThan(0);
+  expect(res.headers.get('Cache-Control')).toBe('no-store');
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+  return body;
+}
+
+describe('success', () => {
+  it('answers auth_req_id, expires_in and interval with no-store', async () => {
+    const res = await backchannel(tenant, client, { ...ok, binding_message: 'Pay 10 €' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['auth_req_id', 'expires_in', 'interval']);
+    expect(body.auth_req_id).toMatch(/^[A-Za-z0-9_-]{54}$/);
+    expect(body.expires_in).toBe(300);
+    expect(body.interval).toBe(5);
+  });
+
+  it('honours requested_expiry up to the tenant maximum', async () => {
+    expect((await startRequest(tenant, client, { requested_expiry: '120' })).expires_in).toBe(120);
+    expect((await startRequest(tenant, client, { requested_expiry: '7200' })).expires_in).toBe(3600);
+  });
+
+  it('accepts client_secret_post for a client registered with it', async () => {
+    const post = await createClient(tenant, { token_endpoint_auth_method: 'client_secret_post' });
+    const res = await postForm(path(), { ...ok, client_id: post.client_id, client_secret: post.client_secret });
+    expect(res.status).toBe(200);
+  });
+
+  it('resolves RFC 9493 subject identifiers and phone numbers', async () => {
+    await createUser(tenant, 'carol', { login_hints: ['carol@example.com', '+372 5555 1234'], claims: {} });
+    for (const login_hint of [
+      JSON.stringify({ format: 'email', email: 'CAROL@example.com' }),
+      JSON.stringify({ format: 'phone_number', phone_number: '+37255551234' }),
+      JSON.stringify({ format: 'iss_sub', iss: issuerOf(tenant), sub: 'carol' }),
+      JSON.stringify({ format: 'opaque', id: 'carol' }),
+      '+372 5555-1234',
+    ]) {
+      const res = await backchannel(tenant, client, { scope: 'openid', login_hint });
+      expect(res.status, login_hint).toBe(200);
+    }
+  });
+});
+
+describe('client authentication (401 invalid_client with WWW-Authenticate)', () => {
+  const cases: Array<[string, () => Promise<Response>]> = [
+    ['no credentials', () => postForm(path(), ok)],
+    ['wrong secret', () => postForm(path(), ok, { Authorization: `Basic ${btoa(`${client.client_id}:nope`)}` })],
+    ['unknown client', () => postForm(path(), ok, { Authorization: `Basic ${btoa('ghost:secret')}` })],
+    ['malformed Basic', () => postForm(path(), ok, { Authorization: 'Basic !!!' })],
+    ['Bearer instead of Basic', () => postForm(path(), ok, { Authorization: 'Bearer x' })],
+    ['secret in the body for a basic client', () =>
+      postForm(path(), { ...ok, client_id: client.client_id, client_secret: client.client_secret })],
+    ['two methods at once', () =>
+      postForm(path(), { ...ok, client_id: client.client_id, client_secret: client.client_secret }, { Authorization: basic(client) })],
+    ['client_id in the body differs from the header', () =>
+      postForm(path(), { ...ok, client_id: 'someone-else' }, { Authorization: basic(client) })],
+    ['client_id given twice', () =>
+      postForm(path(), new URLSearchParams([...Object.entries(ok), ['client_id', client.client_id], ['client_id', client.client_id]]), { Authorization: basic(client) })],
+    ['a client assertion', () =>
+      postForm(path(), { ...ok, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' })],
+  ];
+  it.each(cases)('%s', async (_name, send) => {
+    const res = await send();
+    await expectError(res, 401, 'invalid_client');
+    expect(res.headers.get('WWW-Authenticate')).toBe(`Basic realm="${issuerOf(tenant)}"`);
+  });
+
+  it('a client from another tenant is unknown here', async () => {
+    const other = await setup();
+    await expectError(await backchannel(tenant, other.client, ok), 401, 'invalid_client');
+  });
+
+  it('a basic client cannot use client_secret_post', async () => {
+    const res = await postForm(path(), { ...ok, client_id: client.client_id, client_secret: client.client_secret });
+    await expectError(res, 401, 'invalid_client');
+  });
+
+  it('401 comes before the endpoint’s own errors', async () => {
+    await expectError(await postForm(path(), { login_hint: 'x', login_hint_token: 'y' }), 401, 'invalid_client');
+  });
+});
+
+describe('parameters (400)', () => {
+  const cases: Array<[string, Record<string, string> | URLSearchParams, string]> = [
+    ['scope missing', { login_hint: 'alice@example.com' }, 'invalid_request'],
+    ['scope empty counts as missing', { scope: '', login_hint: 'alice@example.com' }, 'invalid_request'],
+    ['scope without openid', { scope: 'profile', login_hint: 'alice@example.com' }, 'invalid_scope'],
+    ['scope the tenant does not offer', { scope: 'openid payments', login_hint: 'alice@example.com' }, 'invalid_scope'],
+    ['no hint', { scope: 'openid' }, 'invalid_request'],
+    ['empty hint counts as absent', { scope: 'openid', login_hint: '' }, 'invalid_request'],
+    ['two hints', { ...ok, id_token_hint: 'a.b.c' }, 'invalid_request'],
+    ['three hints', { ...ok, id_token_hint: 'a.b.c', login_hint_token: 'a.b.c' }, 'invalid_request'],
+    ['id_token_hint not supported yet', { scope: 'openid', id_token_hint: 'a.b.c' }, 'invalid_request'],
+    ['login_hint_token not supported yet', { scope: 'openid', login_hint_token: 'a.b.c' }, 'invalid_request'],
+    ['unknown user', { scope: 'openid', login_hint: 'mallory@example.com' }, 'unknown_user_id'],
+    ['unknown iss_sub issuer', { scope: 'openid', login_hint: JSON.stringify({ format: 'iss_sub', iss: 'https://elsewhere', sub: 'alice' }) }, 'unknown_user_id'],
+    ['subject identifier of another format', { scope: 'openid', login_hint: JSON.stringify({ format: 'account', uri: 'acct:alice@example.com' }) }, 'invalid_request'],
+    ['broken JSON hint', { scope: 'openid', login_hint: '{"format":' }, 'invalid_request'],
+    ['binding_message too long', { ...ok, binding_message: 'x'.repeat(65) }, 'invalid_binding_message'],
+    ['binding_message with a control character', { ...ok, binding_message: 'pay\u0007' }, 'invalid_binding_message'],
+    ['binding_message with an emoji', { ...ok, binding_message: 'pay 💸' }, 'invalid_binding_message'],
+    ['requested_expiry zero', { ...ok, requested_expiry: '0' }, 'invalid_request'],
+    ['requested_expiry not an integer', { ...ok, requested_expiry: '10.5' }, 'invalid_request'],
+    ['requested_expiry negative', { ...ok, requested_expiry: '-1' }, 'invalid_request'],
+    ['request object not supported yet', { ...ok, request: 'a.b.c' }, 'invalid_request'],
+    ['resource not supported yet', { ...ok, resource: 'https://api.example.com' }, 'invalid_request'],
+    ['authorization_details not supported yet', { ...ok, authorization_details: '[]' }, 'invalid_request'],
+    ['a repeated parameter', new URLSearchParams([['scope', 'openid'], ['scope', 'openid'], ['login_hint', 'alice@example.com']]), 'invalid_request'],
+    ['a repeated hint', new URLSearchParams([['scope', 'openid'], ['login_hint', 'alice@example.com'], ['login_hint', 'alice@example.com']]), 'invalid_request'],
+  ];
+  it.each(cases)('%s → %s', async (_name, params, error) => {
+    const body = await expectError(await backchannel(tenant, client, params), 400, error);
+    expect(body).not.toHaveProperty('auth_req_id');
+  });
+
+  it('a body that is not a form is invalid_request (after client authentication)', async () => {
+    const res = await call(path(), {
+      method: 'POST',
+      headers: { Authorization: basic(client), 'Content-Type': 'application/json' },
+      body: JSON.stringify(ok),
+    });
+    await expectError(res, 400, 'invalid_request');
+  });
+});
+
+describe('user_code', () => {
+  it('is required, and checked, where both the tenant and the client use it', async () => {
+    const t = await setup({ backchannel_user_code_parameter_supported: true }, { backchannel_user_code_parameter: true });
+    await createUser(t.tenant, 'alice', { login_hints: ['alice@example.com'], user_code: '4711' });
+    await expectError(await backchannel(t.tenant, t.client, ok), 400, 'missing_user_code');
+    await expectError(await backchannel(t.tenant, t.client, { ...ok, user_code: '0000' }), 400, 'invalid_user_code');
+    expect((await backchannel(t.tenant, t.client, { ...ok, user_code: '4711' })).status).toBe(200);
+
+    const plain = await createClient(t.tenant);
+    expect((await backchannel(t.tenant, plain, ok)).status).toBe(200);
+  });
+});
+
+describe('refusals leave nothing behind', () => {
+  it('creates no Durable Object for a refused request', async () => {
+    const t = await setup();
+    const before = (await listDurableObjectIds(env.AUTH_REQUESTS)).length;
+    await backchannel(t.tenant, t.client, { scope: 'openid', login_hint: 'nobody@example.com' });
+    await backchannel(t.tenant, t.client, { ...ok, binding_message: '\u0000' });
+    await postForm(`/${t.tenant}/as/cibaAuthorization`, ok);
+    expect((await listDurableObjectIds(env.AUTH_REQUESTS)).length).toBe(before);
+    await startRequest(t.tenant, t.client);
+    expect((await listDurableObjectIds(env.AUTH_REQUESTS)).length).toBe(before + 1);
+  });
+});

@@ -1,0 +1,196 @@
+// POST /{tenant}/as/token with the CIBA grant (contract §4): every state's answer, the interval
+// rule, exactly-once redemption and the tokens themselves.
+import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import type { AuthRequestState } from '../../src/ciba/state.ts';
+import {
+  CIBA,
+  approve,
+  basic,
+  call,
+  callback,
+  callbackTokenFor,
+  createClient,
+  issuerOf,
+  poll,
+  postForm,
+  requestIdOf,
+  setup,
+  startRequest,
+  type TestClient,
+} from '../helpers/api.ts';
+
+let tenant: string;
+let client: TestClient;
+beforeAll(async () => {
+  ({ tenant, client } = await setup());
+});
+
+async function errorOf(res: Response): Promise<[number, string]> {
+  expect(res.headers.get('Cache-Control')).toBe('no-store');
+  const body = (await res.json()) as { error: string; error_description: string };
+  expect(body.error_description.length).toBeGreaterThan(0);
+  return [res.status, body.error];
+}
+
+/** Moves a request's clock: its last poll and expiry shift `ms` into the past. */
+async function age(authReqId: string, ms: number) {
+  await runInDurableObject(authRequestStub(env, tenant, requestIdOf(authReqId)), (_i, s) => {
+    const st = s.storage.kv.get<AuthRequestState>('state')!;
+    s.storage.kv.put('state', {
+      ...st,
+      expiresAt: st.expiresAt - ms,
+      ...(st.lastPollAt !== undefined ? { lastPollAt: st.lastPollAt - ms } : {}),
+    });
+  });
+}
+
+describe('while pending', () => {
+  it('first poll is authorization_pending, a fast one slow_down growing the interval by 5 s', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'authorization_pending']);
+    const slow = await poll(tenant, client, auth_req_id);
+    const body = (await slow.clone().json()) as { error_description: string };
+    expect(await errorOf(slow)).toEqual([400, 'slow_down']);
+    expect(body.error_description).toContain('10 seconds');
+    // The slow_down itself counts as the last poll, and the interval is now 10 s.
+    await age(auth_req_id, 9_000);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'slow_down']);
+    await age(auth_req_id, 15_000);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'authorization_pending']);
+  });
+
+  it('a decided request answers at once, however soon after the last poll', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    await poll(tenant, client, auth_req_id);
+    await approve(tenant, auth_req_id);
+    expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
+  });
+});
+
+describe('decided and expired requests', () => {
+  it('denied: access_denied on every poll until it expires, then expired_token', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    expect((await callback(tenant, await callbackTokenFor(tenant, auth_req_id), { status: 'denied' })).status).toBe(204);
+    for (let i = 0; i < 3; i++) expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'access_denied']);
+    await age(auth_req_id, 300_000);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
+  });
+
+  it('past expiry: expired_token, even when it had been approved', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id);
+    await age(auth_req_id, 300_000);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
+  });
+
+  it('unknown, malformed, forged, another client’s and redeemed auth_req_ids are invalid_grant', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    const other = await createClient(tenant);
+    const forged = auth_req_id.slice(0, 22) + 'A'.repeat(32);
+    for (const id of ['nope', 'A'.repeat(54), forged]) {
+      expect(await errorOf(await poll(tenant, client, id)), id).toEqual([400, 'invalid_grant']);
+    }
+    expect(await errorOf(await poll(tenant, other, auth_req_id))).toEqual([400, 'invalid_grant']);
+    // Another tenant's poll reaches another Durable Object altogether.
+    const elsewhere = await setup();
+    expect(await errorOf(await poll(elsewhere.tenant, elsewhere.client, auth_req_id))).toEqual([400, 'invalid_grant']);
+    await approve(tenant, auth_req_id);
+    // The other client's attempt did not disturb the owner.
+    expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'invalid_grant']);
+  });
+});
+
+describe('request errors', () => {
+  it.each([
+    ['no grant_type', {}, 'invalid_request'],
+    ['unknown grant_type', { grant_type: 'password' }, 'unsupported_grant_type'],
+    ['refresh_token (not built yet)', { grant_type: 'refresh_token', refresh_token: 'x' }, 'unsupported_grant_type'],
+    ['no auth_req_id', { grant_type: CIBA }, 'invalid_request'],
+  ])('%s → %s', async (_name, params, error) => {
+    const res = await postForm(`/${tenant}/as/token`, params, { Authorization: basic(client) });
+    expect(await errorOf(res)).toEqual([400, error]);
+  });
+
+  it('a repeated auth_req_id is invalid_request', async () => {
+    const res = await postForm(
+      `/${tenant}/as/token`,
+      new URLSearchParams([['grant_type', CIBA], ['auth_req_id', 'a'], ['auth_req_id', 'b']]),
+      { Authorization: basic(client) },
+    );
+    expect(await errorOf(res)).toEqual([400, 'invalid_request']);
+  });
+
+  it('client authentication comes first', async () => {
+    const res = await postForm(`/${tenant}/as/token`, { grant_type: 'password' });
+    expect(await errorOf(res)).toEqual([401, 'invalid_client']);
+    expect(res.headers.get('WWW-Authenticate')).toBe(`Basic realm="${issuerOf(tenant)}"`);
+  });
+});
+
+describe('approved', () => {
+  it('issues an RFC 9068 access token and an ID token exactly once', async () => {
+    const { auth_req_id } = await startRequest(tenant, client, { scope: 'openid email' });
+    await approve(tenant, auth_req_id, { authentication_method: 'mobile-id', acr: 'urn:example:high' });
+    const res = await poll(tenant, client, auth_req_id);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(
+      ['access_token', 'authentication_method', 'expires_in', 'id_token', 'scope', 'token_type'].sort(),
+    );
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'openid email', authentication_method: 'mobile-id' });
+
+    const jwks = createLocalJWKSet(await (await call(`/${tenant}/as/jwks`)).json());
+    const issuer = issuerOf(tenant);
+    const at = await jwtVerify(body.access_token as string, jwks, { issuer, audience: issuer, typ: 'at+jwt' });
+    expect(decodeProtectedHeader(body.access_token as string).alg).toBe('ES256');
+    expect(at.payload).toMatchObject({ sub: 'alice', client_id: client.client_id, scope: 'openid email', acr: 'urn:example:high' });
+    expect(at.payload.jti).toEqual(expect.any(String));
+    expect(at.payload.exp! - at.payload.iat!).toBe(3600);
+
+    const id = await jwtVerify(body.id_token as string, jwks, { issuer, audience: client.client_id });
+    expect(id.payload).toMatchObject({ sub: 'alice', acr: 'urn:example:high', amr: ['hwk', 'pin', 'mfa'] });
+    for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time']) expect(id.payload).toHaveProperty(claim);
+    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'invalid_grant']);
+  });
+
+  it('passes the reported amr and auth_time through; no acr when none was reported', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id, { authentication_method: 'app-passcode', amr: ['pin'], auth_time: 1_700_000_000 });
+    const body = (await (await poll(tenant, client, auth_req_id)).json()) as { id_token: string };
+    const jwks = createLocalJWKSet(await (await call(`/${tenant}/as/jwks`)).json());
+    const { payload } = await jwtVerify(body.id_token, jwks, { issuer: issuerOf(tenant) });
+    expect(payload.amr).toEqual(['pin']);
+    expect(payload.auth_time).toBe(1_700_000_000);
+    expect(payload).not.toHaveProperty('acr');
+  });
+
+  it('twenty concurrent polls give exactly one 200 and nineteen invalid_grant', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => poll(tenant, client, auth_req_id)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    const errors = await Promise.all(responses.filter((r) => r.status !== 200).map((r) => r.json() as Promise<{ error: string }>));
+    expect(errors.map((e) => e.error)).toEqual(Array(19).fill('invalid_grant'));
+  });
+
+  it('signs with the tenant’s algorithm', async () => {
+    for (const alg of ['RS256', 'PS256', 'EdDSA']) {
+      const t = await setup({ signing_alg: alg });
+      const { auth_req_id } = await startRequest(t.tenant, t.client);
+      const token = await callbackTokenFor(t.tenant, auth_req_id);
+      expect((await callback(t.tenant, token, { status: 'approved', authentication_method: 'smart-id' })).status).toBe(204);
+      const body = (await (await poll(t.tenant, t.client, auth_req_id)).json()) as { id_token: string };
+      expect(decodeProtectedHeader(body.id_token).alg).toBe(alg);
+      const jwks = createLocalJWKSet(await (await call(`/${t.tenant}/as/jwks`)).json());
+      await expect(jwtVerify(body.id_token, jwks, { issuer: issuerOf(t.tenant) })).resolves.toBeTruthy();
+    }
+  });
+});
