@@ -8,7 +8,7 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export function route(app: Hono<AppEnv>, path: string, handlers: Partial<Record<Method, Handler<AppEnv>>>): void {
   const allowed = Object.keys(handlers) as Method[];
   for (const method of allowed) app.on(method, path, handlers[method]!);
-  const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+  const allow = allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
   app.all(path, (c) => {
     throw new OAuthError('invalid_request', `The ${c.req.method} method is not allowed here`, {
       status: 405,

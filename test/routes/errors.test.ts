@@ -1,0 +1,105 @@
+// Contract §1: every error is RFC 6749 §5.2 JSON, on every path, in the order 404, 405, 413, 401.
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { basic, call, poll, setup, startRequest, approve, type TestClient } from '../helpers/api.ts';
+
+let tenant: string;
+let client: TestClient;
+beforeAll(async () => {
+  ({ tenant, client } = await setup());
+});
+
+async function expectOAuthError(res: Response, status: number, error = 'invalid_request') {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body.error).toBe(error);
+  expect(typeof body.error_description).toBe('string');
+  expect((body.error_description as string).length).toBeGreaterThan(0);
+  expect(Object.keys(body).every((k) => ['error', 'error_description', 'error_uri'].includes(k))).toBe(true);
+  return body;
+}
+
+describe('404', () => {
+  it.each(['/', '/nope', '/ghost-tenant/as/token', '/Upper/as/jwks', '/-bad/as/jwks', `/x/as/.well-known/openid-configuration`])(
+    'unknown path or tenant %s',
+    async (path) => {
+      await expectOAuthError(await call(path), 404);
+      await expectOAuthError(await call(path, { method: 'POST' }), 404);
+    },
+  );
+  it('an unknown path under a real tenant', async () => {
+    await expectOAuthError(await call(`/${tenant}/as/authorize`), 404);
+    await expectOAuthError(await call(`/${tenant}/as/token/extra`, { method: 'POST' }), 404);
+  });
+  it('404 beats 405 for an unknown tenant', async () => {
+    await expectOAuthError(await call('/ghost-tenant/as/token', { method: 'GET' }), 404);
+  });
+});
+
+describe('405 with Allow', () => {
+  it.each([
+    ['/as/token', 'GET', 'POST'],
+    ['/as/cibaAuthorization', 'PUT', 'POST'],
+    ['/as/ciba/callback', 'GET', 'POST'],
+    ['/as/jwks', 'POST', 'GET, HEAD'],
+    ['/as/.well-known/openid-configuration', 'DELETE', 'GET, HEAD'],
+    ['/device', 'PUT', 'GET, HEAD, POST'],
+  ])('%s %s', async (path, method, allow) => {
+    const res = await call(`/${tenant}${path}`, { method });
+    await expectOAuthError(res, 405);
+    expect(res.headers.get('Allow')).toBe(allow);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+});
+
+describe('413', () => {
+  const big = `scope=openid&login_hint=${'a'.repeat(70 * 1024)}`;
+  it('a body over 64 KiB, before client authentication', async () => {
+    const res = await call(`/${tenant}/as/cibaAuthorization`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: big,
+    });
+    await expectOAuthError(res, 413);
+  });
+  it('also when streamed without a Content-Length', async () => {
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < 70; i++) controller.enqueue(new TextEncoder().encode('a'.repeat(1024)));
+        controller.close();
+      },
+    });
+    const res = await call(`/${tenant}/as/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client) },
+      body: stream,
+      // @ts-expect-error: workerd needs duplex for a streamed request body
+      duplex: 'half',
+    });
+    await expectOAuthError(res, 413);
+  });
+  it('exactly 64 KiB is accepted (then judged on its content)', async () => {
+    const body = `grant_type=x&pad=${'a'.repeat(64 * 1024 - 17)}`;
+    expect(body.length).toBe(64 * 1024);
+    const res = await call(`/${tenant}/as/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client) },
+      body,
+    });
+    await expectOAuthError(res, 400, 'unsupported_grant_type');
+  });
+});
+
+describe('500 server_error', () => {
+  it('an internal failure is logged, not sent', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id);
+    // Corrupt the tenant's key set so minting fails unexpectedly.
+    await env.CONFIG.put(`tenant:${tenant}:keys`, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
+    const res = await poll(tenant, client, auth_req_id);
+    const body = await expectOAuthError(res, 500, 'server_error');
+    expect(body.error_description).toBe('The server met an unexpected condition');
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+  });
+});
