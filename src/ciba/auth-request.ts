@@ -6,7 +6,6 @@ import {
   decide,
   expire,
   poll,
-  record,
   type AuthRequestState,
   type DecideOutcome,
   type DecisionInput,
@@ -33,7 +32,8 @@ export class AuthRequest extends DurableObject<Env> {
   /** Stores a new request and schedules its expiry (CIBA §7.3). */
   async create(state: AuthRequestState): Promise<CreateOutcome> {
     if (this.#load()) return { status: 'exists' };
-    this.ctx.storage.kv.put(STATE_KEY, record(state, state.createdAt, 'created'));
+    const created: TimelineEvent = { at: state.createdAt, event: 'created', detail: { client_id: state.clientId } };
+    this.ctx.storage.kv.put(STATE_KEY, { ...state, timeline: [created, ...state.timeline] });
     await this.ctx.storage.setAlarm(state.expiresAt);
     return { status: 'created' };
   }
@@ -46,12 +46,6 @@ export class AuthRequest extends DurableObject<Env> {
   /** The authenticator's decision (contract §5). */
   async decide(callbackTokenHash: string, input: DecisionInput, now = Date.now()): Promise<DecideOutcome> {
     return this.#apply(decide(this.#load(), callbackTokenHash, input, now));
-  }
-
-  /** Adds an event from outside the state machine (e.g. the authenticator's answer). */
-  async note(event: string, detail?: TimelineEvent['detail'], now = Date.now()): Promise<void> {
-    const state = this.#load();
-    if (state) this.ctx.storage.kv.put(STATE_KEY, record(state, now, event, detail));
   }
 
   /** The request's timeline for operators; undefined when unknown to this tenant. */

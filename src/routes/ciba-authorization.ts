@@ -86,7 +86,10 @@ route(cibaAuthorization, '/', {
       expiresAt,
       interval: settings.poll_interval,
       status: 'pending',
-      timeline: [],
+      timeline: [
+        { at: createdAt, event: 'authenticator_asked', detail: { authenticator: settings.authenticator.type } },
+        { at: Date.now(), event: 'authenticator_answered', detail: { result: 'started' } },
+      ],
     });
 
     return c.json(
