@@ -43,6 +43,11 @@ export class DeviceInbox extends DurableObject<Env> {
     return entry.expiresAt > now ? entry : undefined;
   }
 
+  /** Forgets every entry: the user is gone. */
+  async clear(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+
   override async alarm(): Promise<void> {
     const now = Date.now();
     let next: number | undefined;

@@ -11,7 +11,7 @@ export const cibaCallback = new Hono<AppEnv>();
 route(cibaCallback, '/', {
   POST: async (c) => {
     const text = await readBody(c);
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(c.req.header('Authorization') ?? '');
+    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('Authorization') ?? '');
     if (!match) throw invalidToken('A bearer callback token is required');
     let body: unknown;
     const isJson = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';

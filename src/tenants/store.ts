@@ -1,6 +1,8 @@
 // Tenants (environments): their settings schema (contract §6) and their KV records.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
+import { deviceInboxStub } from '../authenticators/device-inbox.ts';
+import { subOfUserKey } from '../users/store.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
@@ -68,7 +70,14 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   let cursor: string | undefined;
   do {
     const page = await env.CONFIG.list({ prefix: `${tenantKey(tenantId)}:`, cursor });
-    await Promise.all(page.keys.map((k) => env.CONFIG.delete(k.name)));
+    await Promise.all(
+      page.keys.map(async (k) => {
+        const sub = subOfUserKey(tenantId, k.name);
+        // A later tenant with the same id must not inherit its users' pending requests.
+        if (sub !== undefined) await deviceInboxStub(env, tenantId, sub).clear();
+        await env.CONFIG.delete(k.name);
+      }),
+    );
     cursor = page.list_complete ? undefined : page.cursor;
   } while (cursor);
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Env } from '../env.ts';
 import { invalidRequest } from '../errors.ts';
 import { sha256 } from '../lib/crypto.ts';
+import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
 
@@ -34,6 +35,12 @@ export function normalizeLoginHint(hint: string): string {
 }
 
 const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
+
+/** The sub a KV key names when it is a user record of the tenant, else undefined. */
+export function subOfUserKey(tenantId: string, keyName: string): string | undefined {
+  const prefix = userKey(tenantId, '');
+  return keyName.startsWith(prefix) ? keyName.slice(prefix.length) : undefined;
+}
 const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
 
 export async function getUser(env: Env, tenantId: string, sub: string): Promise<UserRecord | undefined> {
@@ -79,6 +86,8 @@ export async function deleteUser(env: Env, tenantId: string, sub: string): Promi
   if (!user) return false;
   await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
   await env.CONFIG.delete(userKey(tenantId, sub));
+  // A later user with the same sub must not inherit this one's pending requests.
+  await deviceInboxStub(env, tenantId, sub).clear();
   return true;
 }
 

@@ -1,6 +1,6 @@
 // GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createUser, poll, postForm, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { admin, call, createUser, poll, postForm, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -85,5 +85,28 @@ describe('deciding', () => {
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
     expect((await decide(id, 'denied')).status).toBe(303);
     expect((await decide(id, 'approved', { authentication_method: 'smart-id' })).status).toBe(404);
+  });
+});
+
+describe('users and tenants that go away', () => {
+  it('a deleted user’s pending requests do not pass to a new user with the same sub', async () => {
+    const t = await setup();
+    const { auth_req_id } = await startRequest(t.tenant, t.client);
+    const pageOf = () => call(`/${t.tenant}/device?login_hint=alice%40example.com`).then((r) => r.text());
+    expect(await pageOf()).toContain(requestIdOf(auth_req_id));
+    expect((await admin(`/tenants/${t.tenant}/users/alice`, 'DELETE')).status).toBe(204);
+    await createUser(t.tenant);
+    expect(await pageOf()).not.toContain(requestIdOf(auth_req_id));
+  });
+
+  it('nor do a deleted tenant’s to a new tenant with the same id', async () => {
+    const t = await setup();
+    const { auth_req_id } = await startRequest(t.tenant, t.client);
+    expect((await admin(`/tenants/${t.tenant}`, 'DELETE')).status).toBe(204);
+    expect((await admin(`/tenants/${t.tenant}`, 'PUT', {})).status).toBe(201);
+    await createUser(t.tenant);
+    const html = await call(`/${t.tenant}/device?login_hint=alice%40example.com`).then((r) => r.text());
+    expect(html).toContain('No pending requests');
+    expect(html).not.toContain(requestIdOf(auth_req_id));
   });
 });

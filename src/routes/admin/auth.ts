@@ -9,7 +9,7 @@ import { readBody } from '../../middleware/form.ts';
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;
-  const match = /^Bearer (\S+)$/.exec(c.req.header('Authorization') ?? '');
+  const match = /^Bearer +(\S+)$/i.exec(c.req.header('Authorization') ?? '');
   if (!expected) console.error('ADMIN_TOKEN is not set; the admin API refuses every request');
   if (!expected || !match || !(await constantTimeEqual(match[1]!, expected))) {
     throw invalidToken('A valid admin bearer token is required');

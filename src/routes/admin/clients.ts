@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
-import { notFound } from '../../errors.ts';
+import { invalidRequest, notFound } from '../../errors.ts';
 import {
   CLIENT_ID,
   deleteClient,
@@ -27,7 +27,8 @@ export const newClientSecret = () => randomToken(32);
 async function existingClient(c: Context<AppEnv>): Promise<ClientRecord> {
   const tenant = await existingTenant(c);
   const clientId = c.req.param('client_id') ?? '';
-  const client = CLIENT_ID.test(clientId) ? await getClient(c.env, tenant.id, clientId) : undefined;
+  if (!CLIENT_ID.test(clientId)) throw invalidRequest('The client_id is not valid');
+  const client = await getClient(c.env, tenant.id, clientId);
   if (!client) throw notFound('Unknown client');
   return client;
 }
