@@ -83,11 +83,14 @@ export class FormParams {
   }
 }
 
+/** The request's media type, lower-cased, without parameters. */
+export const mediaTypeOf = (c: Context<AppEnv>): string =>
+  (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+
 /** Reads and parses an application/x-www-form-urlencoded body; a wrong media type is kept as a problem. */
 export async function parseForm(c: Context<AppEnv>): Promise<FormParams> {
   const text = await readBody(c);
-  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/x-www-form-urlencoded') {
+  if (mediaTypeOf(c) !== 'application/x-www-form-urlencoded') {
     return new FormParams([], 'The body must be application/x-www-form-urlencoded');
   }
   return new FormParams(new URLSearchParams(text));

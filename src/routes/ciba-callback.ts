@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidToken } from '../errors.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
-import { readBody } from '../middleware/form.ts';
+import { mediaTypeOf, readBody } from '../middleware/form.ts';
 import { route } from '../middleware/methods.ts';
 
 export const cibaCallback = new Hono<AppEnv>();
@@ -14,7 +14,7 @@ route(cibaCallback, '/', {
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('Authorization') ?? '');
     if (!match) throw invalidToken('A bearer callback token is required');
     let body: unknown;
-    const isJson = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+    const isJson = mediaTypeOf(c) === 'application/json';
     try {
       body = isJson ? JSON.parse(text) : undefined;
     } catch {

@@ -64,10 +64,15 @@ ${METHODS.map((m) => html`<option value="${m}">${m}</option>`)}
 </form>
 </section>`;
 
+// Only tenants that use the built-in authenticator have a device page.
+device.use('*', async (c, next) => {
+  if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
+  await next();
+});
+
 route(device, '/', {
   GET: async (c) => {
     const tenantId = c.get('tenantId');
-    if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
     const loginHint = c.req.query('login_hint');
     if (!loginHint) return c.html(layout('Sign in', signInForm(tenantId)), 200, pageHeaders);
     const user = await findUserByLoginHint(c.env, tenantId, loginHint);
@@ -83,7 +88,6 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
   },
   POST: async (c) => {
     const tenantId = c.get('tenantId');
-    if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
     const form = await parseForm(c);
     form.assertWellFormed();
     const loginHint = form.get('login_hint');

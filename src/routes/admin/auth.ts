@@ -5,7 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../env.ts';
 import { invalidRequest, invalidToken } from '../../errors.ts';
 import { constantTimeEqual } from '../../lib/crypto.ts';
-import { readBody } from '../../middleware/form.ts';
+import { mediaTypeOf, readBody } from '../../middleware/form.ts';
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;
@@ -20,8 +20,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 /** Reads a JSON object body (64 KiB limit). */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const text = await readBody(c);
-  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') throw invalidRequest('The body must be application/json');
+  if (mediaTypeOf(c) !== 'application/json') throw invalidRequest('The body must be application/json');
   try {
     return JSON.parse(text);
   } catch {
