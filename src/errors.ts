@@ -94,11 +94,27 @@ export const serverError = (cause: unknown) =>
 
 export const noStoreHeaders = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 
+/**
+ * Is this a failure of a platform dependency that may pass (a Durable Object that is overloaded or
+ * being reset, a storage call that may be retried)? Those answer 503, not 500 (contract §1).
+ */
+function isTransientDependencyFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const flags = err as { retryable?: unknown; overloaded?: unknown };
+  return flags.retryable === true || flags.overloaded === true;
+}
+
 /** Renders any error as `{error, error_description}` JSON with no-store headers: the only exit. */
 export function renderError(err: unknown, c: Context): Response {
   let oauth: OAuthError;
   if (err instanceof OAuthError) {
     oauth = err;
+  } else if (isTransientDependencyFailure(err)) {
+    console.error('dependency unavailable', err);
+    oauth = new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly', {
+      cause: err,
+      headers: { 'Retry-After': '1' },
+    });
   } else {
     console.error('unexpected failure', err);
     oauth = serverError(err);

@@ -194,3 +194,12 @@ describe('approved', () => {
     }
   });
 });
+
+describe('clients that may not use the grant', () => {
+  it('a client without the CIBA grant gets unauthorized_client at both endpoints', async () => {
+    const none = await createClient(tenant, { grant_types: [] });
+    const res = await postForm(`/${tenant}/as/cibaAuthorization`, { scope: 'openid', login_hint: 'alice@example.com' }, { Authorization: basic(none) });
+    expect(await errorOf(res)).toEqual([400, 'unauthorized_client']);
+    expect(await errorOf(await poll(tenant, none, 'A'.repeat(54)))).toEqual([400, 'unauthorized_client']);
+  });
+});

@@ -1,0 +1,42 @@
+// The single error renderer (src/errors.ts): shapes, statuses and what never leaks.
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { OAuthError, renderError } from '../../src/errors.ts';
+
+function appThrowing(err: unknown) {
+  const app = new Hono();
+  app.onError(renderError);
+  app.get('/', () => {
+    throw err;
+  });
+  return app;
+}
+
+describe('renderError', () => {
+  it('renders an OAuthError with its status, headers and no-store', async () => {
+    const res = await appThrowing(new OAuthError('slow_down', 'wait')).request('/');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(await res.json()).toEqual({ error: 'slow_down', error_description: 'wait' });
+  });
+
+  it('turns an unexpected failure into server_error without its message', async () => {
+    const res = await appThrowing(new Error('secret detail')).request('/');
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text).error).toBe('server_error');
+    expect(text).not.toContain('secret detail');
+  });
+
+  it.each([
+    ['retryable', Object.assign(new Error('Durable Object reset because its code was updated.'), { retryable: true })],
+    ['overloaded', Object.assign(new Error('Durable Object is overloaded.'), { overloaded: true })],
+  ])('turns a %s platform failure into 503 temporarily_unavailable', async (_name, err) => {
+    const res = await appThrowing(err).request('/');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Retry-After')).toBe('1');
+    const body = (await res.json()) as { error: string; error_description: string };
+    expect(body.error).toBe('temporarily_unavailable');
+    expect(body.error_description).not.toContain('Durable Object');
+  });
+});
