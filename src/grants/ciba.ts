@@ -4,6 +4,7 @@ import type { Grant } from './grant.ts';
 import { OAuthError, invalidGrant, invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
+import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { mintTokenResponse } from '../tokens/token-response.ts';
@@ -20,6 +21,8 @@ export const cibaGrant: Grant = {
     if (!requestId) throw invalidGrant('The auth_req_id is not valid');
 
     const tenantId = c.get('tenantId');
+    // The key is loaded before the grant is consumed, so a key-store fault cannot burn an approval.
+    const key = await getSigningKey(c.env, tenantId);
     const outcome = await authRequestStub(c.env, tenantId, requestId).poll({
       tenantId,
       clientId: client.clientId,
@@ -39,10 +42,9 @@ export const cibaGrant: Grant = {
       case 'approved': {
         const { grant } = outcome;
         const tokens = await mintTokenResponse(
-          c.env,
+          key,
           c.get('tenant').settings,
           {
-            tenantId,
             issuer: c.get('issuer'),
             clientId: grant.clientId,
             sub: grant.sub,

@@ -78,6 +78,13 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
   return { kid: record.kid, alg: record.alg, key };
 }
 
+/** Decrypts the tenant's current key afresh, bypassing the cache: proves the secret still fits. */
+export async function checkSigningKey(env: Env, tenantId: string): Promise<void> {
+  const record = (await getKeySet(env, tenantId))?.keys[0];
+  if (!record) throw new Error(`tenant ${tenantId} has no signing key`);
+  await decryptSigningKey(env, tenantId, record);
+}
+
 /** The tenant's current signing key; a tenant without keys is a server fault, not something to repair here. */
 export async function getSigningKey(env: Env, tenantId: string): Promise<SigningKey> {
   const record = (await getKeySet(env, tenantId))?.keys[0];

@@ -1,14 +1,12 @@
 // Minting the token response for an approved CIBA grant: an RFC 9068 access token and an OpenID
 // Connect ID token. Knows nothing of CIBA beyond the grant's fields.
-import type { Env } from '../env.ts';
-import { getSigningKey } from '../keys/store.ts';
+import type { SigningKey } from '../keys/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
 
 export interface GrantToMint {
-  tenantId: string;
   issuer: string;
   clientId: string;
   sub: string;
@@ -31,12 +29,11 @@ export interface TokenResponse {
 
 /** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
 export async function mintTokenResponse(
-  env: Env,
+  key: SigningKey,
   settings: TenantSettings,
   grant: GrantToMint,
   now: number,
 ): Promise<TokenResponse> {
-  const key = await getSigningKey(env, grant.tenantId);
   const amr = amrFor(grant.authenticationMethod, grant.amr);
   const authClaims = {
     auth_time: grant.authTime,

@@ -95,11 +95,15 @@ describe('500 server_error', () => {
   it('an internal failure is logged, not sent', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
     await approve(tenant, auth_req_id);
-    // Corrupt the tenant's key set so minting fails unexpectedly.
+    // Corrupt the tenant's key set so loading the signing key fails unexpectedly.
+    const keys = await env.CONFIG.get(`tenant:${tenant}:keys`);
     await env.CONFIG.put(`tenant:${tenant}:keys`, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
     const res = await poll(tenant, client, auth_req_id);
     const body = await expectOAuthError(res, 500, 'server_error');
     expect(body.error_description).toBe('The server met an unexpected condition');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
+    // The fault did not burn the approval: once the keys are back, the tokens are still there.
+    await env.CONFIG.put(`tenant:${tenant}:keys`, keys!);
+    expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });
 });

@@ -3,7 +3,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
-import { notFound } from '../../errors.ts';
+import { OAuthError, notFound } from '../../errors.ts';
+import { checkSigningKey } from '../../keys/store.ts';
 import { getClient, parseClientMetadata, putClient } from '../../clients/store.ts';
 import { sha256 } from '../../lib/crypto.ts';
 import { nowSeconds } from '../../lib/time.ts';
@@ -60,6 +61,15 @@ route(devSeed, '/seed', {
         now,
       );
       created.push(`user ${DEMO.sub}`);
+    }
+    try {
+      await checkSigningKey(c.env, DEMO.tenant);
+    } catch (cause) {
+      throw new OAuthError(
+        'server_error',
+        'The demo signing key does not decrypt with this KEY_ENCRYPTION_SECRET: delete .wrangler/state, or restore the .dev.vars that made it',
+        { cause },
+      );
     }
     return c.json({ created });
   },

@@ -1,0 +1,40 @@
+// POST /admin/dev/seed in development (contract §7): the demo tenant, idempotently, ready for the flow.
+import { env } from 'cloudflare:workers';
+import { createExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { app } from '../../src/app.ts';
+import { ADMIN_TOKEN, approve, poll, startRequest, type TestClient } from '../helpers/api.ts';
+
+const development = { ...env, ENVIRONMENT: 'development' };
+
+function seed(bindings = development) {
+  const req = new Request('http://localhost:8787/admin/dev/seed', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  return app.fetch(req, bindings, createExecutionContext());
+}
+
+describe('the development seed', () => {
+  it('creates the demo tenant, client and user once, and the poll flow works with them', async () => {
+    const first = await seed();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ created: ['tenant demo', 'client demo-rp', 'user alice'] });
+    const again = await seed();
+    expect(await again.json()).toEqual({ created: [] });
+
+    const demo: TestClient = { client_id: 'demo-rp', client_secret: 'demo-secret' };
+    const { auth_req_id } = await startRequest('demo', demo);
+    await approve('demo', auth_req_id);
+    expect((await poll('demo', demo, auth_req_id)).status).toBe(200);
+  });
+
+  it('says so when the local state was made with another key-encryption secret', async () => {
+    await seed();
+    const res = await seed({ ...development, KEY_ENCRYPTION_SECRET: 'a different secret' });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: string; error_description: string };
+    expect(body.error).toBe('server_error');
+    expect(body.error_description).toContain('.wrangler/state');
+  });
+});
