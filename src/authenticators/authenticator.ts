@@ -4,7 +4,7 @@ import type { Env } from '../env.ts';
 import { OAuthError } from '../errors.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { startBuiltin } from './builtin.ts';
+import { cancelBuiltin, startBuiltin } from './builtin.ts';
 
 /** Everything an authenticator needs to identify the user and start asking them. */
 export interface AuthenticationStart {
@@ -28,6 +28,11 @@ export interface AuthenticationStart {
 export interface AuthenticationStarted {
   sub: string;
   claims: Record<string, unknown>;
+}
+
+/** Withdraws a started authentication whose request could not be stored, so nothing is left behind. */
+export async function cancelAuthentication(env: Env, start: AuthenticationStart, started: AuthenticationStarted): Promise<void> {
+  if (start.tenant.settings.authenticator.type === 'builtin') await cancelBuiltin(env, start, started);
 }
 
 /** Identifies the user and starts asking them, or throws the refusal's OAuthError. */

@@ -28,3 +28,7 @@ export async function startBuiltin(env: Env, start: AuthenticationStart): Promis
   });
   return { sub: user.sub, claims: user.claims };
 }
+
+export async function cancelBuiltin(env: Env, start: AuthenticationStart, started: AuthenticationStarted): Promise<void> {
+  await deviceInboxStub(env, start.tenant.id, started.sub).remove(start.requestId);
+}

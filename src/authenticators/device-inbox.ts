@@ -35,12 +35,15 @@ export class DeviceInbox extends DurableObject<Env> {
       .map(({ callbackToken: _secret, ...entry }) => entry);
   }
 
-  /** Removes and returns an entry, so a request is answered from the device once. */
-  async take(requestId: string, now = Date.now()): Promise<InboxEntry | undefined> {
+  /** A pending entry, with its callback token, while it has not expired. */
+  async get(requestId: string, now = Date.now()): Promise<InboxEntry | undefined> {
     const entry = this.ctx.storage.kv.get<InboxEntry>(PREFIX + requestId);
-    if (!entry) return undefined;
+    return entry && entry.expiresAt > now ? entry : undefined;
+  }
+
+  /** Drops an entry once it is answered, or when its request could not be stored. */
+  async remove(requestId: string): Promise<void> {
     this.ctx.storage.kv.delete(PREFIX + requestId);
-    return entry.expiresAt > now ? entry : undefined;
   }
 
   /** Forgets every entry: the user is gone. */

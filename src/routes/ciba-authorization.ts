@@ -1,13 +1,15 @@
 // POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, contract §3).
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
+import { invalidRequest, noStoreHeaders, serverError, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authenticateClient } from '../middleware/client-auth.ts';
 import { parseForm } from '../middleware/form.ts';
 import { route } from '../middleware/methods.ts';
-import { startAuthentication } from '../authenticators/authenticator.ts';
+import { cancelAuthentication, startAuthentication, type AuthenticationStart } from '../authenticators/authenticator.ts';
 import { authRequestStub, mintRequestCredentials } from '../ciba/auth-req-id.ts';
+import type { CreateOutcome } from '../ciba/auth-request.ts';
+import type { AuthRequestState } from '../ciba/state.ts';
 import {
   checkAcrValues,
   checkBindingMessage,
@@ -53,7 +55,7 @@ route(cibaAuthorization, '/', {
     const createdAt = Date.now();
     const expiresAt = createdAt + ttl * 1000;
     const scope = scopes.join(' ');
-    const started = await startAuthentication(c.env, {
+    const start: AuthenticationStart = {
       tenant,
       issuer: c.get('issuer'),
       client,
@@ -66,13 +68,14 @@ route(cibaAuthorization, '/', {
       ...(userCode !== undefined ? { userCode } : {}),
       createdAt,
       expiresAt,
-    });
+    };
+    const started = await startAuthentication(c.env, start);
 
     const [authReqIdHash, callbackTokenHash] = await Promise.all([
       sha256(credentials.authReqId),
       sha256(credentials.callbackToken),
     ]);
-    await authRequestStub(c.env, tenant.id, credentials.requestId).create({
+    const state: AuthRequestState = {
       tenantId: tenant.id,
       requestId: credentials.requestId,
       clientId: client.clientId,
@@ -90,7 +93,15 @@ route(cibaAuthorization, '/', {
         { at: createdAt, event: 'authenticator_asked', detail: { authenticator: settings.authenticator.type } },
         { at: Date.now(), event: 'authenticator_answered', detail: { result: 'started' } },
       ],
-    });
+    };
+    let stored: CreateOutcome | undefined;
+    try {
+      stored = await authRequestStub(c.env, tenant.id, credentials.requestId).create(state);
+    } finally {
+      // The user is being asked about a request that does not exist: withdraw it.
+      if (stored?.status !== 'created') await cancelAuthentication(c.env, start, started);
+    }
+    if (stored.status !== 'created') throw serverError(new Error('auth request id collision'));
 
     return c.json(
       { auth_req_id: credentials.authReqId, expires_in: ttl, interval: settings.poll_interval },

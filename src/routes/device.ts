@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppEnv } from '../env.ts';
-import { invalidRequest, notFound } from '../errors.ts';
+import { OAuthError, invalidRequest, notFound } from '../errors.ts';
 import { deviceInboxStub, type InboxEntry } from '../authenticators/device-inbox.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
 import { isRequestId } from '../ciba/auth-req-id.ts';
@@ -104,9 +104,17 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
     );
     if (!input.ok) throw invalidRequest(input.description);
     const user = await findUserByLoginHint(c.env, tenantId, loginHint);
-    const entry = user ? await deviceInboxStub(c.env, tenantId, user.sub).take(requestId) : undefined;
-    if (!entry) throw notFound('No such pending request for this user');
-    await applyDecision(c.env, tenantId, entry.callbackToken, input);
+    const inbox = user ? deviceInboxStub(c.env, tenantId, user.sub) : undefined;
+    const entry = await inbox?.get(requestId);
+    if (!inbox || !entry) throw notFound('No such pending request for this user');
+    try {
+      await applyDecision(c.env, tenantId, entry.callbackToken, input);
+    } catch (err) {
+      // A final answer (already decided, expired, unknown) clears the entry; a passing fault keeps it to retry.
+      if (err instanceof OAuthError && err.status < 500) await inbox.remove(requestId);
+      throw err;
+    }
+    await inbox.remove(requestId);
     return c.redirect(`/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}&done=${decision}`, 303);
   },
 });

@@ -97,7 +97,7 @@ describe('AuthRequest', () => {
 });
 
 describe('DeviceInbox', () => {
-  it('lists pending entries without their callback tokens, hands each out once, and sweeps expired ones', async () => {
+  it('lists pending entries without their callback tokens, removes answered ones, and sweeps expired ones', async () => {
     const inbox = deviceInboxStub(env, 'acme', `user-${n++}`);
     const now = Date.now();
     const base = { clientId: 'rp', clientName: 'Bank', scope: 'openid', createdAt: now, callbackToken: 'secret' };
@@ -106,8 +106,10 @@ describe('DeviceInbox', () => {
     const listed = await inbox.list();
     expect(listed.map((e) => e.requestId)).toEqual(['a']);
     expect(JSON.stringify(listed)).not.toContain('secret');
-    expect((await inbox.take('a'))?.callbackToken).toBe('secret');
-    expect(await inbox.take('a')).toBeUndefined();
+    expect((await inbox.get('a'))?.callbackToken).toBe('secret');
+    expect(await inbox.get('b')).toBeUndefined();
+    await inbox.remove('a');
+    expect(await inbox.get('a')).toBeUndefined();
     await runDurableObjectAlarm(inbox); // 'b' expired already, so its alarm may have fired by itself
     expect(await runInDurableObject(inbox, (_i, s) => [...s.storage.kv.list()].length)).toBe(0);
   });

@@ -1,6 +1,6 @@
 // GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admin, call, createUser, poll, postForm, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { admin, approve, call, createUser, poll, postForm, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -85,6 +85,20 @@ describe('deciding', () => {
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
     expect((await decide(id, 'denied')).status).toBe(303);
     expect((await decide(id, 'approved', { authentication_method: 'smart-id' })).status).toBe(404);
+  });
+});
+
+describe('a request decided elsewhere', () => {
+  it('answers 409 on the device page and leaves the page', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    const id = requestIdOf(auth_req_id);
+    await approve(tenant, auth_req_id);
+    expect(await (await page('alice@example.com')).text()).toContain(id);
+    const res = await decide(id, 'denied');
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+    expect(await (await page('alice@example.com')).text()).not.toContain(id);
+    expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });
 });
 
