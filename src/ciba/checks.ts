@@ -5,8 +5,11 @@ import type { FormParams } from '../middleware/form.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-/** scope: required, must hold openid and only scopes the tenant offers. Returns the scopes, deduplicated. */
-export function checkScope(value: string | undefined, offered: readonly string[]): string[] {
+/**
+ * scope: required, must hold openid and only scopes the tenant offers and, when the client registered
+ * a `scope` (RFC 7591 §2), only those. Returns the scopes, deduplicated.
+ */
+export function checkScope(value: string | undefined, offered: readonly string[], registered?: readonly string[]): string[] {
   if (value === undefined) throw invalidRequest('The scope parameter is required');
   const scopes = [...new Set(value.split(' ').filter((s) => s !== ''))];
   if (scopes.length === 0 || !scopes.every((s) => SCOPE_TOKEN.test(s))) {
@@ -15,6 +18,8 @@ export function checkScope(value: string | undefined, offered: readonly string[]
   if (!scopes.includes('openid')) throw invalidScope('The scope must include openid');
   const unknown = scopes.find((s) => !offered.includes(s));
   if (unknown !== undefined) throw invalidScope(`The scope ${unknown} is not offered`);
+  const unregistered = registered && scopes.find((s) => !registered.includes(s));
+  if (unregistered !== undefined) throw invalidScope(`This client may not request the scope ${unregistered}`);
   return scopes;
 }
 

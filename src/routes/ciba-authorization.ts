@@ -39,7 +39,7 @@ route(cibaAuthorization, '/', {
     }
     const unsupported = NOT_YET.find((name) => form.get(name) !== undefined || form.getAll(name).length > 0);
     if (unsupported) throw invalidRequest(`The ${unsupported} parameter is not supported yet`);
-    const scopes = checkScope(form.get('scope'), settings.scopes);
+    const scopes = checkScope(form.get('scope'), settings.scopes, client.metadata.scope?.split(' '));
     const hint = checkHint(form);
     if (hint.kind !== 'login_hint') throw invalidRequest(`${hint.kind} is not supported yet; use login_hint`);
     checkClientNotificationToken(form.get('client_notification_token'), client.metadata.backchannel_token_delivery_mode);

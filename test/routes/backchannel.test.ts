@@ -154,6 +154,14 @@ describe('parameters (400)', () => {
   });
 });
 
+describe('registered scope', () => {
+  it('a client that registered a scope may request only those', async () => {
+    const narrow = await createClient(tenant, { scope: 'openid profile' });
+    await expectError(await backchannel(tenant, narrow, { ...ok, scope: 'openid email' }), 400, 'invalid_scope');
+    expect((await backchannel(tenant, narrow, { ...ok, scope: 'openid profile' })).status).toBe(200);
+  });
+});
+
 describe('user_code', () => {
   it('is required, and checked, where both the tenant and the client use it', async () => {
     const t = await setup({ backchannel_user_code_parameter_supported: true }, { backchannel_user_code_parameter: true });

@@ -56,6 +56,10 @@ describe('scope', () => {
   ])('%j → %s', (scope, code) => {
     expect(codeOf(() => checkScope(scope, offered))).toBe(code);
   });
+  it('keeps to the scopes a client registered', () => {
+    expect(codeOf(() => checkScope('openid email', offered, ['openid', 'profile']))).toBe('invalid_scope');
+    expect(checkScope('openid profile', offered, ['openid', 'profile'])).toEqual(['openid', 'profile']);
+  });
   it('deduplicates', () => expect(checkScope('openid email openid', offered)).toEqual(['openid', 'email']));
 });
 
