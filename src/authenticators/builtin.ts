@@ -3,8 +3,9 @@
 import type { Env } from '../env.ts';
 import { OAuthError } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
-import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
+import { constantTimeEqual } from '../lib/crypto.ts';
 import { resolveLoginHint } from '../users/hints.ts';
+import { userCodeDigest } from '../users/store.ts';
 import type { AuthenticationStart, AuthenticationStarted } from './authenticator.ts';
 import { deviceInboxStub } from './device-inbox.ts';
 
@@ -12,7 +13,7 @@ export async function startBuiltin(env: Env, start: AuthenticationStart): Promis
   const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
   if (start.userCode !== undefined) {
     const matches =
-      user.userCodeHash !== undefined && (await constantTimeEqual(await sha256(start.userCode), user.userCodeHash));
+      user.userCodeHash !== undefined && (await constantTimeEqual(await userCodeDigest(env, start.tenant.id, start.userCode), user.userCodeHash));
     if (!matches) throw new OAuthError('invalid_user_code', 'The user_code is not correct');
   }
   await deviceInboxStub(env, start.tenant.id, user.sub).add({

@@ -3,6 +3,7 @@
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Env } from '../env.ts';
 import { OAuthError } from '../errors.ts';
+import { deriveSecret } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
 import type { SigningAlg } from '../tenants/store.ts';
@@ -30,22 +31,8 @@ export interface SigningKey {
 
 const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
 
-/** HKDF-derives the tenant's key-encryption key, so a ciphertext cannot move between tenants. */
-async function keyEncryptionKey(env: Env, tenantId: string): Promise<Uint8Array> {
-  const secret = env.KEY_ENCRYPTION_SECRET;
-  if (!secret) {
-    throw new OAuthError('server_error', 'The server is not configured', {
-      cause: new Error('KEY_ENCRYPTION_SECRET is not set'),
-    });
-  }
-  const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8('ciba-edge signing keys'), info: utf8(`tenant:${tenantId}`) },
-    base,
-    256,
-  );
-  return new Uint8Array(bits);
-}
+/** The tenant's key-encryption key, so a ciphertext cannot move between tenants. */
+const keyEncryptionKey = (env: Env, tenantId: string) => deriveSecret(env, 'signing keys', tenantId);
 
 /** Generates a new key pair for `alg` and returns its record (private key already encrypted). */
 export async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, now: number): Promise<KeyRecord> {

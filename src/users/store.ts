@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Env } from '../env.ts';
 import { invalidRequest } from '../errors.ts';
-import { sha256 } from '../lib/crypto.ts';
+import { keyedDigest } from '../lib/secrets.ts';
 import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
@@ -19,10 +19,13 @@ export interface UserRecord {
   sub: string;
   loginHints: string[];
   claims: Record<string, unknown>;
-  /** SHA-256 of the user code, base64url. */
+  /** HMAC of the user code under a key derived from KEY_ENCRYPTION_SECRET (see userCodeDigest). */
   userCodeHash?: string;
   updatedAt: number;
 }
+
+/** User codes are short and guessable, so they are kept as a keyed digest, not a bare hash. */
+export const userCodeDigest = (env: Env, tenantId: string, code: string) => keyedDigest(env, 'user codes', tenantId, code);
 
 /**
  * One spelling per identifier: e-mail addresses and other hints compare case-insensitively, phone
@@ -71,7 +74,7 @@ export async function putUser(
     sub,
     loginHints: input.login_hints,
     claims: input.claims,
-    ...(input.user_code !== undefined ? { userCodeHash: await sha256(input.user_code) } : {}),
+    ...(input.user_code !== undefined ? { userCodeHash: await userCodeDigest(env, tenantId, input.user_code) } : {}),
     updatedAt: now,
   };
   await env.CONFIG.put(userKey(tenantId, sub), JSON.stringify(user));

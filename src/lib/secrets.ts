@@ -1,0 +1,34 @@
+// Keys derived from the KEY_ENCRYPTION_SECRET Worker secret with HKDF-SHA256, one per purpose and
+// tenant, so nothing made for one tenant or use serves another.
+import type { Env } from '../env.ts';
+import { OAuthError } from '../errors.ts';
+import { base64url, utf8 } from './encoding.ts';
+
+/** 256 bits derived for `purpose` within `tenantId`; a missing secret is a loud configuration fault. */
+export async function deriveSecret(env: Env, purpose: string, tenantId: string): Promise<Uint8Array<ArrayBuffer>> {
+  const secret = env.KEY_ENCRYPTION_SECRET;
+  if (!secret) {
+    throw new OAuthError('server_error', 'The server is not configured', {
+      cause: new Error('KEY_ENCRYPTION_SECRET is not set'),
+    });
+  }
+  const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: utf8(`ciba-edge ${purpose}`), info: utf8(`tenant:${tenantId}`) },
+    base,
+    256,
+  );
+  return new Uint8Array(bits);
+}
+
+/** HMAC-SHA256 under a derived key, base64url: for low-entropy secrets a plain hash would expose. */
+export async function keyedDigest(env: Env, purpose: string, tenantId: string, value: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    'raw',
+    await deriveSecret(env, purpose, tenantId),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(value))));
+}
