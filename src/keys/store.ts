@@ -16,6 +16,8 @@ export interface KeyRecord {
   privateJwe: string;
   /** Epoch seconds. */
   createdAt: number;
+  /** Epoch seconds: when a newer key took over signing. */
+  retiredAt?: number;
 }
 
 export interface KeySet {
@@ -90,8 +92,29 @@ export async function getSigningKey(env: Env, tenantId: string): Promise<Signing
   return pending;
 }
 
-/** The public JWK Set served at /jwks. */
-export async function publicJwks(env: Env, tenantId: string): Promise<{ keys: JWK[] }> {
+/** How long a retired key stays published: as long as the longest-lived token it may have signed. */
+export const retentionOf = (settings: { access_token_ttl: number; id_token_ttl: number }) =>
+  Math.max(settings.access_token_ttl, settings.id_token_ttl);
+
+const isPublished = (key: KeyRecord, retention: number, now: number) =>
+  key.retiredAt === undefined || now < key.retiredAt + retention;
+
+/**
+ * Generates a key for `alg` and makes it the signing key. The previous one retires but stays
+ * published until its tokens expire (contract §6); keys retired longer than that are dropped.
+ */
+export async function rotateKey(env: Env, tenantId: string, alg: SigningAlg, retention: number, now: number): Promise<KeyRecord> {
+  const keySet = (await getKeySet(env, tenantId)) ?? { keys: [] };
+  const key = await generateKeyRecord(env, tenantId, alg, now);
+  const kept = keySet.keys
+    .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
+    .filter((k) => isPublished(k, retention, now));
+  await putKeySet(env, tenantId, { keys: [key, ...kept] });
+  return key;
+}
+
+/** The public JWK Set served at /jwks: the signing key and the retired keys whose tokens may still live. */
+export async function publicJwks(env: Env, tenantId: string, retention: number, now: number): Promise<{ keys: JWK[] }> {
   const keySet = await getKeySet(env, tenantId);
-  return { keys: (keySet?.keys ?? []).map((k) => k.publicJwk) };
+  return { keys: (keySet?.keys ?? []).filter((k) => isPublished(k, retention, now)).map((k) => k.publicJwk) };
 }

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { invalidRequest, notFound } from '../../errors.ts';
-import { generateKeyRecord, getKeySet, putKeySet, type KeySet } from '../../keys/store.ts';
+import { getKeySet, retentionOf, rotateKey, type KeySet } from '../../keys/store.ts';
 import { nowSeconds } from '../../lib/time.ts';
 import { parseOrThrow } from '../../lib/validation.ts';
 import { route } from '../../middleware/methods.ts';
@@ -36,7 +36,12 @@ const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
   ...tenant.settings,
   created_at: tenant.createdAt,
   updated_at: tenant.updatedAt,
-  signing_keys: (keySet?.keys ?? []).map((k) => ({ kid: k.kid, alg: k.alg, created_at: k.createdAt })),
+  signing_keys: (keySet?.keys ?? []).map((k) => ({
+    kid: k.kid,
+    alg: k.alg,
+    created_at: k.createdAt,
+    ...(k.retiredAt !== undefined ? { retired_at: k.retiredAt } : {}),
+  })),
 });
 
 /** Creates or replaces a tenant; a new tenant, or a new signing_alg, gets a fresh signing key first. */
@@ -44,11 +49,10 @@ export async function upsertTenant(c: Context<AppEnv>, id: string, body: unknown
   const settings = parseOrThrow(tenantSettingsSchema, body);
   const now = nowSeconds();
   const previous = await getTenant(c.env, id);
-  const keySet = (await getKeySet(c.env, id)) ?? { keys: [] };
-  if (keySet.keys[0]?.alg !== settings.signing_alg) {
-    keySet.keys.unshift(await generateKeyRecord(c.env, id, settings.signing_alg, now));
-    await putKeySet(c.env, id, keySet);
+  if ((await getKeySet(c.env, id))?.keys[0]?.alg !== settings.signing_alg) {
+    await rotateKey(c.env, id, settings.signing_alg, retentionOf(previous?.settings ?? settings), now);
   }
+  const keySet = await getKeySet(c.env, id);
   const tenant: TenantRecord = { id, settings, createdAt: previous?.createdAt ?? now, updatedAt: now };
   await putTenant(c.env, tenant);
   return { created: !previous, view: describeTenant(tenant, keySet) };
@@ -74,10 +78,8 @@ route(tenants, '/:tenant', {
 route(tenants, '/:tenant/keys/rotate', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
-    const keySet = (await getKeySet(c.env, tenant.id)) ?? { keys: [] };
-    const key = await generateKeyRecord(c.env, tenant.id, tenant.settings.signing_alg, nowSeconds());
-    keySet.keys.unshift(key);
-    await putKeySet(c.env, tenant.id, keySet);
+    const { settings } = tenant;
+    const key = await rotateKey(c.env, tenant.id, settings.signing_alg, retentionOf(settings), nowSeconds());
     return c.json({ kid: key.kid });
   },
 });
