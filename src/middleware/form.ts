@@ -67,11 +67,6 @@ export class FormParams {
     return (this.#values.get(name)?.length ?? 0) > 1;
   }
 
-  /** Which parameters carry a value. */
-  names(): string[] {
-    return [...this.#values.keys()].filter((n) => this.getAll(n).length > 0);
-  }
-
   /** The endpoint's first own check: a real form, with no parameter given twice. */
   assertWellFormed(): void {
     if (this.problem) throw invalidRequest(this.problem);

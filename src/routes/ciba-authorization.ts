@@ -37,7 +37,7 @@ route(cibaAuthorization, '/', {
     if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
       throw unauthorizedClient('This client may not use CIBA');
     }
-    const unsupported = NOT_YET.find((name) => form.get(name) !== undefined || form.getAll(name).length > 0);
+    const unsupported = NOT_YET.find((name) => form.getAll(name).length > 0);
     if (unsupported) throw invalidRequest(`The ${unsupported} parameter is not supported yet`);
     const scopes = checkScope(form.get('scope'), settings.scopes, client.metadata.scope?.split(' '));
     const hint = checkHint(form);
