@@ -3,9 +3,10 @@
 // 1 when one is missed or the run fails.
 //
 // It starts the same isolated server as the end-to-end tests (test/e2e/server.ts: free loopback
-// port, temporary persistence directory, its own secrets), creates a tenant, users and a
-// client_secret_basic client through the admin API, runs the workload WARMUP_PASSES times unmeasured
-// (warm-up), then once measured, each pass at a fixed concurrency:
+// port, temporary persistence directory, its own secrets) and makes its HTTP calls with the same
+// helpers (test/e2e/http.ts): creates a tenant, users and a client_secret_basic client through the
+// admin API, runs the workload WARMUP_PASSES times unmeasured (warm-up), then once measured, each
+// pass at a fixed concurrency:
 //
 //   backchannel  POST /{tenant}/as/cibaAuthorization                        → 200 {auth_req_id}
 //   poll         POST /{tenant}/as/token, the first poll of each fresh auth_req_id from the
@@ -26,7 +27,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ADMIN_TOKEN, startWrangler, type Server } from '../test/e2e/server.ts';
+import { CIBA, decideOnDevice, rpPost, setUpTenant, startBackchannel, type Client } from '../test/e2e/http.ts';
+import { startWrangler, type Server } from '../test/e2e/server.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Targets
@@ -65,110 +67,27 @@ const BACKCHANNEL_REQUESTS = 300; // per pass; their auth_req_ids are the poll p
 const FLOWS = 150; // per pass; 4 HTTP requests each
 const WARMUP_PASSES = 2; // unmeasured passes first: one is not enough for RSS to level off
 const SETTLE_MS = 12_000; // idle before reading RSS so workerd evicts idle Durable Objects (as good as 70 s)
-const REQUEST_TIMEOUT_MS = 10_000;
 const RUN_DEADLINE_MS = 4 * 60_000; // the whole run, server start-up included (a run takes ~55 s)
 const MAX_ERRORS = 5; // a phase stops early after this many wrong answers
 const OTHER_LOAD_WARNING = 0.25; // CPUs taken by other processes during the measured pass: warn past this
 
 const TENANT = 'bench';
-const CIBA = 'urn:openid:params:grant-type:ciba';
+const CLIENT_NAME = 'Bench Bank';
 const LOAD_USERS = CONCURRENCY; // backchannel/poll requests spread over these users' device inboxes
 const FLOW_USERS = CONCURRENCY; // one per flow worker, so its device page shows exactly one request
 
 // ---------------------------------------------------------------------------------------------
-// HTTP helpers
+// The workload's steps
 // ---------------------------------------------------------------------------------------------
-
-class BenchError extends Error {}
-
-interface Client {
-  client_id: string;
-  client_secret: string;
-}
-
-async function admin(origin: string, method: string, path: string, body: unknown, status: number) {
-  const res = await fetch(`${origin}/admin${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (res.status !== status) throw new BenchError(`${method} /admin${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-function basicAuth(client: Client): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(client.client_id)}:${enc(client.client_secret)}`).toString('base64')}`;
-}
-
-/** A relying party's form POST under the issuer, expecting `status`; returns the parsed JSON body. */
-async function rpPost(issuer: string, endpoint: string, client: Client, params: Record<string, string>, status: number) {
-  const res = await fetch(`${issuer}${endpoint}`, {
-    method: 'POST',
-    headers: { Authorization: basicAuth(client), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(params),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (res.status !== status) throw new BenchError(`POST ${endpoint}: ${res.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
 
 const loadHint = (i: number) => `load-${i % LOAD_USERS}@bench.example`;
 const flowHint = (worker: number) => `flow-${worker}@bench.example`;
 
-async function backchannel(issuer: string, client: Client, loginHint: string, bindingMessage: string): Promise<string> {
-  const body = await rpPost(issuer, '/cibaAuthorization', client, {
-    scope: 'openid',
-    login_hint: loginHint,
-    binding_message: bindingMessage,
-  }, 200);
-  if (typeof body.auth_req_id !== 'string') throw new BenchError(`backchannel: no auth_req_id in ${JSON.stringify(body)}`);
-  return body.auth_req_id;
-}
-
 async function pendingPoll(issuer: string, client: Client, authReqId: string): Promise<void> {
-  const body = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId }, 400);
+  const { body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId }, 400);
   if (body.error !== 'authorization_pending') {
-    throw new BenchError(`poll: expected authorization_pending, got ${JSON.stringify(body)}`);
+    throw new Error(`poll: expected authorization_pending, got ${JSON.stringify(body)}`);
   }
-}
-
-/** The user approves the request showing `bindingMessage` on their device page. */
-async function approveOnDevice(
-  origin: string,
-  loginHint: string,
-  bindingMessage: string,
-): Promise<{ page: number; decide: number }> {
-  let t = performance.now();
-  const page = await fetch(`${origin}/${TENANT}/device?login_hint=${encodeURIComponent(loginHint)}`, {
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const html = await page.text();
-  if (page.status !== 200) throw new BenchError(`device page: ${page.status} ${html.slice(0, 500)}`);
-  const card = html.split('<section class="request"').slice(1).find((s) => s.includes(`>${bindingMessage}<`));
-  const requestId = card && /<input type="hidden" name="request_id" value="([^"]+)">/.exec(card)?.[1];
-  if (!requestId) throw new BenchError(`device page: no pending request showing "${bindingMessage}"`);
-  const pageMs = performance.now() - t;
-
-  t = performance.now();
-  const res = await fetch(`${origin}/${TENANT}/device`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      login_hint: loginHint,
-      request_id: requestId,
-      authentication_method: 'smart-id',
-      decision: 'approved',
-    }),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (res.status !== 303) throw new BenchError(`device decision: ${res.status} ${text.slice(0, 500)}`);
-  return { page: pageMs, decide: performance.now() - t };
 }
 
 interface FlowSteps {
@@ -187,17 +106,25 @@ async function fullFlow(
 ): Promise<FlowSteps> {
   const hint = flowHint(worker);
   let t = performance.now();
-  const authReqId = await backchannel(issuer, client, hint, bindingMessage);
+  const authReqId = await startBackchannel(issuer, client, hint, bindingMessage);
   const backchannelMs = performance.now() - t;
-  const { page, decide } = await approveOnDevice(origin, hint, bindingMessage);
+  // The user approves on their device page: GET it, POST its form (no GET of the page it redirects to).
+  const { pageMs, decideMs } = await decideOnDevice(origin, TENANT, {
+    loginHint: hint,
+    bindingMessage,
+    clientName: CLIENT_NAME,
+    decision: 'approved',
+    authenticationMethod: 'smart-id',
+    checkResultPage: false,
+  });
   t = performance.now();
-  const tokens = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId }, 200);
+  const { body: tokens } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId }, 200);
   const tokenMs = performance.now() - t;
   const { access_token, id_token, authentication_method } = tokens;
   if (typeof access_token !== 'string' || typeof id_token !== 'string' || authentication_method !== 'smart-id') {
-    throw new BenchError(`token: unexpected response ${JSON.stringify(tokens)}`);
+    throw new Error(`token: unexpected response ${JSON.stringify(tokens)}`);
   }
-  return { backchannel: backchannelMs, page, decide, token: tokenMs };
+  return { backchannel: backchannelMs, page: pageMs, decide: decideMs, token: tokenMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +155,8 @@ async function pool(n: number, concurrency: number, task: (i: number, worker: nu
           await task(i, worker);
           latencies.push(performance.now() - t);
         } catch (error) {
-          errors.push(error instanceof BenchError ? error.message : String(error));
+          // A failed check (a plain Error) by its message; anything else (TimeoutError...) with its name.
+          errors.push(error instanceof Error && error.name === 'Error' ? error.message : String(error));
         }
       }
     }),
@@ -345,7 +273,7 @@ interface Pass {
 async function workload(origin: string, issuer: string, client: Client, tag: string): Promise<Pass> {
   const ids: string[] = [];
   const backchannelRun = await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, async (i) => {
-    ids.push(await backchannel(issuer, client, loadHint(i), `${tag} B ${i}`));
+    ids.push(await startBackchannel(issuer, client, loadHint(i), `${tag} B ${i}`));
   });
   const pollRun = await pool(ids.length, CONCURRENCY, (i) => pendingPoll(issuer, client, ids[i]!));
   const steps: FlowSteps[] = [];
@@ -366,24 +294,15 @@ async function main(): Promise<number> {
   console.log(`Server at ${origin} (process group ${server.pid})`);
   const rssAtStart = workerdProcs(server.pid, port);
   if (!rssAtStart.some((p) => p.role === 'runtime')) {
-    throw new BenchError(`no workerd process in process group ${server.pid}`);
+    throw new Error(`no workerd process in process group ${server.pid}`);
   }
 
   // Setup: a tenant, the users, a client_secret_basic client.
-  await admin(origin, 'PUT', `/tenants/${TENANT}`, {}, 201);
-  for (let u = 0; u < LOAD_USERS; u++) {
-    const user = { login_hints: [loadHint(u)], claims: { name: `Load ${u}` } };
-    await admin(origin, 'PUT', `/tenants/${TENANT}/users/load-${u}`, user, 201);
-  }
-  for (let u = 0; u < FLOW_USERS; u++) {
-    const user = { login_hints: [flowHint(u)], claims: { name: `Flow ${u}` } };
-    await admin(origin, 'PUT', `/tenants/${TENANT}/users/flow-${u}`, user, 201);
-  }
-  const created = await admin(origin, 'POST', `/tenants/${TENANT}/clients`, {
-    client_name: 'Bench Bank',
-    token_endpoint_auth_method: 'client_secret_basic',
-  }, 201);
-  const client: Client = { client_id: created.client_id as string, client_secret: created.client_secret as string };
+  const users = [
+    ...Array.from({ length: LOAD_USERS }, (_, u) => ({ id: `load-${u}`, loginHint: loadHint(u), name: `Load ${u}` })),
+    ...Array.from({ length: FLOW_USERS }, (_, u) => ({ id: `flow-${u}`, loginHint: flowHint(u), name: `Flow ${u}` })),
+  ];
+  const client = await setUpTenant(origin, TENANT, users, CLIENT_NAME);
 
   // Warm-up: the same workload unmeasured, WARMUP_PASSES times, so JIT, caches, SQLite and the
   // allocator reach their working set; memory is then read once the warm-up's Durable Objects have
@@ -394,7 +313,7 @@ async function main(): Promise<number> {
       `${BACKCHANNEL_REQUESTS} polls, ${FLOWS} flows; concurrency ${CONCURRENCY})...`);
     const warm = await workload(origin, issuer, client, `W${pass}`);
     const warmErrors = [warm.backchannel, warm.poll, warm.flow].flatMap((r) => r.errors);
-    if (warmErrors.length > 0) throw new BenchError(`warm-up failed:\n  ${warmErrors.join('\n  ')}`);
+    if (warmErrors.length > 0) throw new Error(`warm-up failed:\n  ${warmErrors.join('\n  ')}`);
   }
   console.log(`Settling ${SETTLE_MS / 1000} s...`);
   await sleep(SETTLE_MS);

@@ -3,7 +3,7 @@
 // denies a pending request by clicking its buttons, and the relying party then polls the token
 // endpoint over plain fetch. JavaScript is off in the browser throughout: the page is server-rendered
 // HTML forms and must work without it. Like poll-flow.test.ts, this file owns its `wrangler dev`
-// (see startWrangler in ./server.ts).
+// (see startWrangler in ./server.ts) and makes its admin and relying-party calls through ./http.ts.
 //
 // Chromium comes from Debian (`apt-get install chromium`; .ci/run installs it). Without it the tests
 // are skipped with a warning on a developer's machine, and fail under CI (CI set).
@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { ADMIN_TOKEN, startWrangler, type Server } from './server.ts';
+import { CIBA, rpPost, setUpTenant, startBackchannel, type Client } from './http.ts';
+import { startWrangler, type Server } from './server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CIBA = 'urn:openid:params:grant-type:ciba';
 const TENANT = `e2e-browser-${Date.now().toString(36)}`;
 const LOGIN_HINT = 'carol@example.com';
 const CLIENT_NAME = 'E2E Browser Bank';
@@ -27,46 +27,6 @@ const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR;
 const inCI = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI ?? '');
 const haveChromium = existsSync(CHROMIUM);
 const INSTALL_HINT = 'sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium';
-
-interface Client {
-  client_id: string;
-  client_secret: string;
-}
-
-/** The operator: a JSON call to the admin API that must answer `status`. */
-async function adminCall(origin: string, method: string, path: string, body: unknown, status: number) {
-  const res = await fetch(`${origin}/admin${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} /admin${path}: ${text}`).toBe(status);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-/** The RP: a form POST to an endpoint under the issuer with RFC 6749 §2.3.1 Basic credentials. */
-function rpPost(issuer: string, endpoint: string, client: Client, params: Record<string, string>) {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  const basic = Buffer.from(`${enc(client.client_id)}:${enc(client.client_secret)}`).toString('base64');
-  return fetch(`${issuer}${endpoint}`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(params),
-  });
-}
-
-/** The RP starts a backchannel request and gets its auth_req_id. */
-async function startRequest(issuer: string, client: Client, bindingMessage: string): Promise<string> {
-  const res = await rpPost(issuer, '/cibaAuthorization', client, {
-    scope: 'openid',
-    login_hint: LOGIN_HINT,
-    binding_message: bindingMessage,
-  });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  return (JSON.parse(text) as { auth_req_id: string }).auth_req_id;
-}
 
 if (!haveChromium && inCI) {
   describe('device page in a real browser', () => {
@@ -124,22 +84,12 @@ if (!haveChromium && inCI) {
       ]);
       issuer = `${server.origin}/${TENANT}/as`;
 
-      await adminCall(server.origin, 'PUT', `/tenants/${TENANT}`, {}, 201);
-      await adminCall(
+      client = await setUpTenant(
         server.origin,
-        'PUT',
-        `/tenants/${TENANT}/users/carol`,
-        { login_hints: [LOGIN_HINT], claims: { name: 'Carol' } },
-        201,
+        TENANT,
+        [{ id: 'carol', loginHint: LOGIN_HINT, name: 'Carol' }],
+        CLIENT_NAME,
       );
-      const created = await adminCall(
-        server.origin,
-        'POST',
-        `/tenants/${TENANT}/clients`,
-        { client_name: CLIENT_NAME, token_endpoint_auth_method: 'client_secret_basic' },
-        201,
-      );
-      client = { client_id: created.client_id as string, client_secret: created.client_secret as string };
     });
 
     afterAll(async () => {
@@ -205,7 +155,7 @@ if (!haveChromium && inCI) {
     }
 
     test('sign in, approve with mobile-id, and the poll gets tokens', async () => {
-      const authReqId = await startRequest(issuer, client, 'BROWSER 7');
+      const authReqId = await startBackchannel(issuer, client, LOGIN_HINT, 'BROWSER 7');
 
       const { card, requestId } = await signInAndFindCard('BROWSER 7');
       const method = card.getByLabel('Sign in with');
@@ -223,9 +173,8 @@ if (!haveChromium && inCI) {
       if (SCREENSHOT_DIR) console.info(`device page screenshots in ${shots}`);
       expect(consoleErrors).toEqual([]);
 
-      const res = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
-      const body = (await res.json()) as Record<string, unknown>;
-      expect(res.status, JSON.stringify(body)).toBe(200);
+      const { status, body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
+      expect(status, JSON.stringify(body)).toBe(200);
       expect(body).toMatchObject({
         token_type: 'Bearer',
         authentication_method: 'mobile-id',
@@ -236,16 +185,15 @@ if (!haveChromium && inCI) {
     });
 
     test('sign in, deny, and the poll answers access_denied', async () => {
-      const authReqId = await startRequest(issuer, client, 'BROWSER NO');
+      const authReqId = await startBackchannel(issuer, client, LOGIN_HINT, 'BROWSER NO');
 
       const { card, requestId } = await signInAndFindCard('BROWSER NO');
       await decide(card, requestId, 'Deny');
       await page.screenshot({ path: join(shots, 'device-page-denied.png'), fullPage: true });
       expect(consoleErrors).toEqual([]);
 
-      const res = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
-      const body = (await res.json()) as Record<string, unknown>;
-      expect(res.status, JSON.stringify(body)).toBe(400);
+      const { status, body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
+      expect(status, JSON.stringify(body)).toBe(400);
       expect(body).toMatchObject({ error: 'access_denied' });
     });
   });

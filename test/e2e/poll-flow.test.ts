@@ -2,104 +2,13 @@
 // parties would: an operator (the admin API), a relying party (openid-client, or plain fetch) and a
 // user (the device page's HTML form). This file owns its wrangler process: its own port, its own
 // persistence directory and its own secrets, passed with `--env-file`, which makes wrangler skip any
-// `.dev.vars` a developer has in the repo (see startWrangler in ./server.ts).
+// `.dev.vars` a developer has in the repo (see startWrangler in ./server.ts). The parties' HTTP calls
+// (admin setup, plain-fetch RP, device page) are in ./http.ts.
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ADMIN_TOKEN, startWrangler, type Server } from './server.ts';
-
-const CIBA = 'urn:openid:params:grant-type:ciba';
-
-// ---------------------------------------------------------------------------------------------
-// The three parties
-// ---------------------------------------------------------------------------------------------
-
-/** The operator: a JSON call to the admin API that must answer `status`. */
-async function adminCall(origin: string, method: string, path: string, body: unknown, status: number) {
-  const res = await fetch(`${origin}/admin${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} /admin${path}: ${text}`).toBe(status);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-/** RFC 6749 §2.3.1 Basic credentials (each part form-urlencoded first). */
-function basicAuth(clientId: string, clientSecret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(clientSecret)}`).toString('base64')}`;
-}
-
-/** The RP without a library: a form POST to an endpoint under the issuer with Basic auth. */
-function rpPost(issuer: string, endpoint: string, client: Client, params: Record<string, string>) {
-  return fetch(`${issuer}${endpoint}`, {
-    method: 'POST',
-    headers: {
-      Authorization: basicAuth(client.client_id, client.client_secret),
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(params),
-  });
-}
-
-/**
- * The user: opens the device page, finds the request showing `bindingMessage`, checks what it shows,
- * and submits its form with `decision` as the browser would (the chosen button's name and value).
- */
-async function decideOnDevice(
-  origin: string,
-  tenant: string,
-  loginHint: string,
-  expected: { clientName: string; bindingMessage: string },
-  decision: 'approved' | 'denied',
-): Promise<void> {
-  const pageUrl = `${origin}/${tenant}/device?login_hint=${encodeURIComponent(loginHint)}`;
-  const page = await fetch(pageUrl);
-  expect(page.status).toBe(200);
-  expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-  const html = await page.text();
-  const card = html
-    .split('<section class="request"')
-    .slice(1)
-    .find((section) => section.includes(expected.bindingMessage));
-  expect(card, `no pending request showing "${expected.bindingMessage}" on the device page:\n${html}`).toBeDefined();
-  expect(card).toContain(expected.clientName);
-  const requestId = /<input type="hidden" name="request_id" value="([^"]+)">/.exec(card!)?.[1];
-  expect(requestId).toMatch(/^[A-Za-z0-9_-]+$/);
-
-  const res = await fetch(`${origin}/${tenant}/device`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      login_hint: loginHint,
-      request_id: requestId!,
-      authentication_method: 'app-biometrics',
-      decision,
-    }),
-    redirect: 'manual',
-  });
-  expect(res.status, await res.clone().text()).toBe(303);
-  const location = new URL(res.headers.get('location')!, origin);
-  expect(location.pathname).toBe(`/${tenant}/device`);
-  expect(location.searchParams.get('done')).toBe(decision);
-  await res.body?.cancel();
-
-  // Back on the page: the notice shows and the request is no longer pending.
-  const after = await (await fetch(location)).text();
-  expect(after).toContain(`Request ${decision}.`);
-  expect(after).not.toContain(requestId!);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tests
-// ---------------------------------------------------------------------------------------------
-
-interface Client {
-  client_id: string;
-  client_secret: string;
-}
+import { CIBA, decideOnDevice, rpPost, setUpTenant, startBackchannel, type Client } from './http.ts';
+import { startWrangler, type Server } from './server.ts';
 
 const TENANT = `e2e-${Date.now().toString(36)}`;
 const LOGIN_HINT = 'bob@example.com';
@@ -115,23 +24,7 @@ describe('CIBA poll flow over real HTTP against wrangler dev', () => {
     server = await startWrangler();
     issuer = `${server.origin}/${TENANT}/as`;
 
-    await adminCall(server.origin, 'PUT', `/tenants/${TENANT}`, {}, 201);
-    await adminCall(
-      server.origin,
-      'PUT',
-      `/tenants/${TENANT}/users/bob`,
-      { login_hints: [LOGIN_HINT], claims: { name: 'Bob' } },
-      201,
-    );
-    const created = await adminCall(
-      server.origin,
-      'POST',
-      `/tenants/${TENANT}/clients`,
-      { client_name: CLIENT_NAME, token_endpoint_auth_method: 'client_secret_basic' },
-      201,
-    );
-    expect(created).toMatchObject({ client_id: expect.any(String), client_secret: expect.any(String) });
-    client = { client_id: created.client_id as string, client_secret: created.client_secret as string };
+    client = await setUpTenant(server.origin, TENANT, [{ id: 'bob', loginHint: LOGIN_HINT, name: 'Bob' }], CLIENT_NAME);
 
     config = await oidc.discovery(
       new URL(issuer),
@@ -145,6 +38,16 @@ describe('CIBA poll flow over real HTTP against wrangler dev', () => {
   afterAll(async () => {
     await server?.stop();
   });
+
+  /** Bob approves or denies, with app-biometrics, the request showing `bindingMessage` on his device page. */
+  const decide = (bindingMessage: string, decision: 'approved' | 'denied') =>
+    decideOnDevice(server.origin, TENANT, {
+      loginHint: LOGIN_HINT,
+      bindingMessage,
+      clientName: CLIENT_NAME,
+      decision,
+      authenticationMethod: 'app-biometrics',
+    });
 
   test('openid-client: backchannel request, approval on the device page, tokens by polling', async () => {
     expect(config.serverMetadata()).toMatchObject({
@@ -162,13 +65,7 @@ describe('CIBA poll flow over real HTTP against wrangler dev', () => {
     });
     expect(response).toMatchObject({ auth_req_id: expect.any(String), expires_in: 300, interval: 5 });
 
-    await decideOnDevice(
-      server.origin,
-      TENANT,
-      LOGIN_HINT,
-      { clientName: CLIENT_NAME, bindingMessage: 'E2E 42' },
-      'approved',
-    );
+    await decide('E2E 42', 'approved');
 
     const tokens = await oidc.pollBackchannelAuthenticationGrant(config, response);
     const finished = Math.ceil(Date.now() / 1000);
@@ -211,26 +108,14 @@ describe('CIBA poll flow over real HTTP against wrangler dev', () => {
   });
 
   test('an approved grant is redeemed exactly once when 20 polls race', async () => {
-    const start = await rpPost(issuer, '/cibaAuthorization', client, {
-      scope: 'openid',
-      login_hint: LOGIN_HINT,
-      binding_message: 'E2E race',
-    });
-    expect(start.status).toBe(200);
-    const { auth_req_id } = (await start.json()) as { auth_req_id: string };
+    const auth_req_id = await startBackchannel(issuer, client, LOGIN_HINT, 'E2E race');
 
-    await decideOnDevice(
-      server.origin,
-      TENANT,
-      LOGIN_HINT,
-      { clientName: CLIENT_NAME, bindingMessage: 'E2E race' },
-      'approved',
-    );
+    await decide('E2E race', 'approved');
 
     const answers = await Promise.all(
       Array.from({ length: 20 }, async () => {
         const res = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id });
-        return { status: res.status, cacheControl: res.headers.get('cache-control'), body: await res.json() };
+        return { status: res.status, cacheControl: res.headers.get('cache-control'), body: res.body };
       }),
     );
     const granted = answers.filter((a) => a.status === 200);
@@ -257,13 +142,7 @@ describe('CIBA poll flow over real HTTP against wrangler dev', () => {
       binding_message: 'E2E deny',
     });
 
-    await decideOnDevice(
-      server.origin,
-      TENANT,
-      LOGIN_HINT,
-      { clientName: CLIENT_NAME, bindingMessage: 'E2E deny' },
-      'denied',
-    );
+    await decide('E2E deny', 'denied');
 
     const error = await oidc.pollBackchannelAuthenticationGrant(config, response).then(
       () => undefined,
