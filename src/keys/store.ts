@@ -37,7 +37,7 @@ const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
 const keyEncryptionKey = (env: Env, tenantId: string) => deriveSecret(env, 'signing keys', tenantId);
 
 /** Generates a new key pair for `alg` and returns its record (private key already encrypted). */
-export async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, now: number): Promise<KeyRecord> {
+async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, now: number): Promise<KeyRecord> {
   const options = alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { extractable: true };
   const { publicKey, privateKey } = await generateKeyPair(alg, options);
   const kid = randomToken(12);
@@ -53,7 +53,7 @@ export async function getKeySet(env: Env, tenantId: string): Promise<KeySet | un
   return (await env.CONFIG.get<KeySet>(keysKey(tenantId), 'json')) ?? undefined;
 }
 
-export async function putKeySet(env: Env, tenantId: string, keySet: KeySet): Promise<void> {
+async function putKeySet(env: Env, tenantId: string, keySet: KeySet): Promise<void> {
   await env.CONFIG.put(keysKey(tenantId), JSON.stringify(keySet));
 }
 
@@ -67,21 +67,25 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
   return { kid: record.kid, alg: record.alg, key };
 }
 
-/** Decrypts the tenant's current key afresh, bypassing the cache: proves the secret still fits. */
-export async function checkSigningKey(env: Env, tenantId: string): Promise<void> {
-  const record = (await getKeySet(env, tenantId))?.keys[0];
-  if (!record) throw new Error(`tenant ${tenantId} has no signing key`);
-  await decryptSigningKey(env, tenantId, record);
-}
-
-/** The tenant's current signing key; a tenant without keys is a server fault, not something to repair here. */
-export async function getSigningKey(env: Env, tenantId: string): Promise<SigningKey> {
+/** The record of the key that signs now; a tenant without keys is a server fault, not something to repair here. */
+async function currentKeyRecord(env: Env, tenantId: string): Promise<KeyRecord> {
   const record = (await getKeySet(env, tenantId))?.keys[0];
   if (!record) {
     throw new OAuthError('server_error', 'The server is not configured', {
       cause: new Error(`tenant ${tenantId} has no signing key`),
     });
   }
+  return record;
+}
+
+/** Decrypts the tenant's current key afresh, bypassing the cache: proves the secret still fits. */
+export async function checkSigningKey(env: Env, tenantId: string): Promise<void> {
+  await decryptSigningKey(env, tenantId, await currentKeyRecord(env, tenantId));
+}
+
+/** The tenant's current signing key, decrypted once per isolate. */
+export async function getSigningKey(env: Env, tenantId: string): Promise<SigningKey> {
+  const record = await currentKeyRecord(env, tenantId);
   const cacheKey = `${tenantId}/${record.kid}`;
   let pending = signingKeyCache.get(cacheKey);
   if (!pending) {
@@ -100,17 +104,25 @@ const isPublished = (key: KeyRecord, retention: number, now: number) =>
   key.retiredAt === undefined || now < key.retiredAt + retention;
 
 /**
- * Generates a key for `alg` and makes it the signing key. The previous one retires but stays
- * published until its tokens expire (contract §6); keys retired longer than that are dropped.
+ * Generates a key for `alg` and makes it the signing key of `current` (the tenant's stored set). The
+ * previous one retires but stays published until its tokens expire (contract §6); keys retired
+ * longer than that are dropped. Returns the stored set, the new key first.
  */
-export async function rotateKey(env: Env, tenantId: string, alg: SigningAlg, retention: number, now: number): Promise<KeyRecord> {
-  const keySet = (await getKeySet(env, tenantId)) ?? { keys: [] };
+export async function rotateKey(
+  env: Env,
+  tenantId: string,
+  current: KeySet | undefined,
+  alg: SigningAlg,
+  retention: number,
+  now: number,
+): Promise<KeySet> {
   const key = await generateKeyRecord(env, tenantId, alg, now);
-  const kept = keySet.keys
+  const kept = (current?.keys ?? [])
     .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
     .filter((k) => isPublished(k, retention, now));
-  await putKeySet(env, tenantId, { keys: [key, ...kept] });
-  return key;
+  const keySet = { keys: [key, ...kept] };
+  await putKeySet(env, tenantId, keySet);
+  return keySet;
 }
 
 /** The public JWK Set served at /jwks: the signing key and the retired keys whose tokens may still live. */

@@ -49,10 +49,10 @@ export async function upsertTenant(c: Context<AppEnv>, id: string, body: unknown
   const settings = parseOrThrow(tenantSettingsSchema, body);
   const now = nowSeconds();
   const previous = await getTenant(c.env, id);
-  if ((await getKeySet(c.env, id))?.keys[0]?.alg !== settings.signing_alg) {
-    await rotateKey(c.env, id, settings.signing_alg, retentionOf(previous?.settings ?? settings), now);
+  let keySet = await getKeySet(c.env, id);
+  if (keySet?.keys[0]?.alg !== settings.signing_alg) {
+    keySet = await rotateKey(c.env, id, keySet, settings.signing_alg, retentionOf(previous?.settings ?? settings), now);
   }
-  const keySet = await getKeySet(c.env, id);
   const tenant: TenantRecord = { id, settings, createdAt: previous?.createdAt ?? now, updatedAt: now };
   await putTenant(c.env, tenant);
   return { created: !previous, view: describeTenant(tenant, keySet) };
@@ -79,7 +79,8 @@ route(tenants, '/:tenant/keys/rotate', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const { settings } = tenant;
-    const key = await rotateKey(c.env, tenant.id, settings.signing_alg, retentionOf(settings), nowSeconds());
-    return c.json({ kid: key.kid });
+    const current = await getKeySet(c.env, tenant.id);
+    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, retentionOf(settings), nowSeconds());
+    return c.json({ kid: rotated.keys[0]!.kid });
   },
 });
