@@ -33,7 +33,8 @@ app.route('/admin/tenants', requests);
 app.route('/admin/dev', devSeed);
 
 app.use('/:tenant/as/*', resolveTenant);
-app.use('/:tenant/device', resolveTenant);
+// The wildcard covers the page itself and every path below it, so no device path runs without its tenant.
+app.use('/:tenant/device/*', resolveTenant);
 app.route('/:tenant/as/.well-known/openid-configuration', discovery);
 app.route('/:tenant/as/jwks', jwks);
 app.route('/:tenant/as/cibaAuthorization', cibaAuthorization);

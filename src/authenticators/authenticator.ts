@@ -1,12 +1,10 @@
-// The seam between the server and whatever asks the user (contract §5). A tenant's `authenticator`
-// setting picks the implementation; an unknown one is a loud configuration error.
+// The seam between the server and whatever asks the user (contract §5): the interface alone. The
+// implementations live beside it and the registry (index.ts) picks one by the tenant's setting.
 import type { Env } from '../env.ts';
-import { OAuthError } from '../errors.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { cancelBuiltin, startBuiltin } from './builtin.ts';
 
-/** Everything an authenticator needs to identify the user and start asking them. */
+/** Everything an authenticator needs to identify the user and ask them. */
 export interface AuthenticationStart {
   tenant: TenantRecord;
   issuer: string;
@@ -24,26 +22,23 @@ export interface AuthenticationStart {
   expiresAt: number;
 }
 
-/** The user the authenticator identified and is now asking. */
-export interface AuthenticationStarted {
+/** The user the authenticator identified. */
+export interface IdentifiedUser {
   sub: string;
   claims: Record<string, unknown>;
+  /** The directory record's incarnation, when the user comes from the directory (see users/store.ts). */
+  incarnation?: string;
 }
 
-/** Withdraws a started authentication whose request could not be stored, so nothing is left behind. */
-export async function cancelAuthentication(env: Env, start: AuthenticationStart, started: AuthenticationStarted): Promise<void> {
-  if (start.tenant.settings.authenticator.type === 'builtin') await cancelBuiltin(env, start, started);
-}
-
-/** Identifies the user and starts asking them, or throws the refusal's OAuthError. */
-export async function startAuthentication(env: Env, start: AuthenticationStart): Promise<AuthenticationStarted> {
-  const authenticator = start.tenant.settings.authenticator;
-  switch (authenticator.type) {
-    case 'builtin':
-      return startBuiltin(env, start);
-    default:
-      throw new OAuthError('server_error', 'The server is not configured', {
-        cause: new Error(`tenant ${start.tenant.id} has an unknown authenticator`),
-      });
-  }
+/**
+ * How a request reaches the user, in the order opening a request calls it (ciba/open-request.ts):
+ * identify, then (once the request is stored) present, and withdraw when opening fails after that.
+ */
+export interface Authenticator {
+  /** Finds the user and checks what must hold before they are asked; touches no device. Throws the refusal's OAuthError. */
+  identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser>;
+  /** Shows the stored request to the user, who may decide at once. */
+  present(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
+  /** Takes the request back from the user's device: it will never be honoured. */
+  withdraw(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
 }

@@ -6,30 +6,36 @@ import { displayName } from '../clients/store.ts';
 import { constantTimeEqual } from '../lib/crypto.ts';
 import { resolveLoginHint } from '../users/hints.ts';
 import { userCodeDigest } from '../users/store.ts';
-import type { AuthenticationStart, AuthenticationStarted } from './authenticator.ts';
+import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 import { deviceInboxStub } from './device-inbox.ts';
 
-export async function startBuiltin(env: Env, start: AuthenticationStart): Promise<AuthenticationStarted> {
-  const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
-  if (start.userCode !== undefined) {
-    const matches =
-      user.userCodeHash !== undefined && (await constantTimeEqual(await userCodeDigest(env, start.tenant.id, start.userCode), user.userCodeHash));
-    if (!matches) throw new OAuthError('invalid_user_code', 'The user_code is not correct');
-  }
-  await deviceInboxStub(env, start.tenant.id, user.sub).add({
-    requestId: start.requestId,
-    clientId: start.client.clientId,
-    clientName: displayName(start.client),
-    scope: start.scope,
-    ...(start.bindingMessage !== undefined ? { bindingMessage: start.bindingMessage } : {}),
-    ...(start.acrValues !== undefined ? { acrValues: start.acrValues } : {}),
-    createdAt: start.createdAt,
-    expiresAt: start.expiresAt,
-    callbackToken: start.callbackToken,
-  });
-  return { sub: user.sub, claims: user.claims };
-}
+export const builtin: Authenticator = {
+  async identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser> {
+    const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
+    if (start.userCode !== undefined) {
+      const matches =
+        user.userCodeHash !== undefined &&
+        (await constantTimeEqual(await userCodeDigest(env, start.tenant.id, start.userCode), user.userCodeHash));
+      if (!matches) throw new OAuthError('invalid_user_code', 'The user_code is not correct');
+    }
+    return { sub: user.sub, claims: user.claims, incarnation: user.incarnation };
+  },
 
-export async function cancelBuiltin(env: Env, start: AuthenticationStart, started: AuthenticationStarted): Promise<void> {
-  await deviceInboxStub(env, start.tenant.id, started.sub).remove(start.requestId);
-}
+  async present(env, start, user) {
+    await deviceInboxStub(env, start.tenant.id, user.sub).add({
+      requestId: start.requestId,
+      clientId: start.client.clientId,
+      clientName: displayName(start.client),
+      scope: start.scope,
+      ...(start.bindingMessage !== undefined ? { bindingMessage: start.bindingMessage } : {}),
+      ...(start.acrValues !== undefined ? { acrValues: start.acrValues } : {}),
+      createdAt: start.createdAt,
+      expiresAt: start.expiresAt,
+      callbackToken: start.callbackToken,
+    });
+  },
+
+  async withdraw(env, start, user) {
+    await deviceInboxStub(env, start.tenant.id, user.sub).remove(start.requestId);
+  },
+};

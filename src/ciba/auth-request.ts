@@ -29,13 +29,18 @@ export class AuthRequest extends DurableObject<Env> {
     return transition.outcome;
   }
 
-  /** Stores a new request and schedules its expiry (CIBA §7.3). */
+  /** Stores a new request (built by newAuthRequest) and schedules its expiry (CIBA §7.3). */
   async create(state: AuthRequestState): Promise<CreateOutcome> {
     if (this.#load()) return { status: 'exists' };
-    const created: TimelineEvent = { at: state.createdAt, event: 'created', detail: { client_id: state.clientId } };
-    this.ctx.storage.kv.put(STATE_KEY, { ...state, timeline: [created, ...state.timeline] });
+    this.ctx.storage.kv.put(STATE_KEY, state);
     await this.ctx.storage.setAlarm(state.expiresAt);
     return { status: 'created' };
+  }
+
+  /** Forgets a request that could not be shown to its user: it never existed for anyone. */
+  async discard(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   /** A token-endpoint poll; redeems an approved request exactly once (CIBA §11). */
@@ -44,14 +49,22 @@ export class AuthRequest extends DurableObject<Env> {
   }
 
   /** The authenticator's decision (contract §5). */
-  async decide(callbackTokenHash: string, input: DecisionInput, now = Date.now()): Promise<DecideOutcome> {
-    return this.#apply(decide(this.#load(), callbackTokenHash, input, now));
+  async decide(
+    callbackTokenHash: string,
+    tenantIncarnation: string,
+    input: DecisionInput,
+    now = Date.now(),
+  ): Promise<DecideOutcome> {
+    return this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, now));
   }
 
-  /** The request's timeline for operators; undefined when unknown to this tenant. */
-  async timeline(tenantId: string): Promise<{ state: AuthRequestState['status']; events: TimelineEvent[] } | undefined> {
+  /** The request's timeline for operators; undefined when unknown to this incarnation of the tenant. */
+  async timeline(
+    tenantId: string,
+    tenantIncarnation: string,
+  ): Promise<{ state: AuthRequestState['status']; events: TimelineEvent[] } | undefined> {
     const state = this.#load();
-    if (!state || state.tenantId !== tenantId) return undefined;
+    if (!state || state.tenantId !== tenantId || state.tenantIncarnation !== tenantIncarnation) return undefined;
     return { state: state.status, events: state.timeline };
   }
 

@@ -7,6 +7,7 @@ import { sha256 } from '../lib/crypto.ts';
 import { describeZodError } from '../lib/validation.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { authRequestStub, requestIdOf } from './auth-req-id.ts';
+import type { TenantRecord } from '../tenants/store.ts';
 import type { DecisionInput } from './state.ts';
 
 const token = z.string().regex(/^[\x21-\x7E]+$/);
@@ -52,10 +53,10 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
 }
 
 /** Applies a decision to the request the callback token names; throws the contract's refusals. */
-export async function applyDecision(env: Env, tenantId: string, callbackToken: string, input: DecisionInput): Promise<void> {
+export async function applyDecision(env: Env, tenant: TenantRecord, callbackToken: string, input: DecisionInput): Promise<void> {
   const requestId = requestIdOf(callbackToken);
   if (!requestId) throw invalidToken('The callback token is not valid');
-  const outcome = await authRequestStub(env, tenantId, requestId).decide(await sha256(callbackToken), input);
+  const outcome = await authRequestStub(env, tenant.id, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
   switch (outcome.status) {
     case 'invalid_token':
       throw invalidToken('The callback token is not valid');

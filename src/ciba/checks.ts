@@ -72,12 +72,16 @@ export function checkBindingMessage(value: string | undefined): string | undefin
   return value;
 }
 
-/** requested_expiry: a positive integer of seconds, capped at the tenant's maximum. Returns the lifetime. */
+/**
+ * requested_expiry: a positive integer of seconds, however many digits, capped at the tenant's
+ * maximum (contract §3). Returns the lifetime.
+ */
 export function checkRequestedExpiry(value: string | undefined, defaultTtl: number, maxTtl: number): number {
   if (value === undefined) return defaultTtl;
-  if (!/^[0-9]{1,10}$/.test(value) || Number(value) <= 0) {
+  if (!/^0*[1-9][0-9]*$/.test(value)) {
     throw invalidRequest('requested_expiry must be a positive integer number of seconds');
   }
+  // Number() of a very long digit string is Infinity, which the cap turns into the maximum.
   return Math.min(Number(value), maxTtl);
 }
 

@@ -21,11 +21,15 @@ export interface TimelineEvent {
 
 export interface AuthRequestState {
   tenantId: string;
+  /** The tenant's incarnation: a tenant deleted and re-created under the same id is another one. */
+  tenantIncarnation: string;
   requestId: string;
   clientId: string;
   authReqIdHash: string;
   callbackTokenHash: string;
   sub: string;
+  /** The directory user's incarnation, when the authenticator found the user in the directory. */
+  userIncarnation?: string;
   scope: string;
   acrValues?: string[];
   bindingMessage?: string;
@@ -49,6 +53,7 @@ export const MAX_TIMELINE_EVENTS = 200;
 
 export interface PollInput {
   tenantId: string;
+  tenantIncarnation: string;
   clientId: string;
   authReqIdHash: string;
 }
@@ -57,6 +62,7 @@ export interface PollInput {
 export interface RedeemedGrant {
   requestId: string;
   sub: string;
+  userIncarnation?: string;
   scope: string;
   clientId: string;
   approval: Approval;
@@ -88,6 +94,43 @@ export interface Transition<O> {
   outcome: O;
 }
 
+/** What opening a request knows once the authenticator has identified the user. */
+export interface NewAuthRequest {
+  tenantId: string;
+  tenantIncarnation: string;
+  requestId: string;
+  clientId: string;
+  authReqIdHash: string;
+  callbackTokenHash: string;
+  sub: string;
+  userIncarnation?: string;
+  scope: string;
+  acrValues?: string[];
+  bindingMessage?: string;
+  /** The tenant's authenticator type, for the timeline. */
+  authenticator: string;
+  /** Epoch milliseconds: when the backchannel request began, and when it expires. */
+  createdAt: number;
+  expiresAt: number;
+  /** Seconds. */
+  interval: number;
+}
+
+/** The initial state of a request the authenticator accepted (CIBA §7.3), with its first timeline events. */
+export function newAuthRequest(params: NewAuthRequest, now: number): AuthRequestState {
+  const { authenticator, createdAt, ...rest } = params;
+  return {
+    ...rest,
+    createdAt,
+    status: 'pending',
+    timeline: [
+      { at: createdAt, event: 'created', detail: { client_id: params.clientId } },
+      { at: createdAt, event: 'authenticator_asked', detail: { authenticator } },
+      { at: now, event: 'authenticator_answered', detail: { result: 'started' } },
+    ],
+  };
+}
+
 /** Appends to the timeline, dropping the oldest poll records first when it is full. */
 export function record(
   state: AuthRequestState,
@@ -114,6 +157,7 @@ export function poll(
   if (!state) return { outcome: { status: 'invalid_grant', reason: 'unknown auth_req_id' } };
   if (
     state.tenantId !== input.tenantId ||
+    state.tenantIncarnation !== input.tenantIncarnation ||
     state.clientId !== input.clientId ||
     state.authReqIdHash !== input.authReqIdHash
   ) {
@@ -139,6 +183,7 @@ export function poll(
         grant: {
           requestId: state.requestId,
           sub: state.sub,
+          ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
           scope: state.scope,
           clientId: state.clientId,
           approval: state.approval,
@@ -163,10 +208,11 @@ export function poll(
 export function decide(
   state: AuthRequestState | undefined,
   callbackTokenHash: string,
+  tenantIncarnation: string,
   input: DecisionInput,
   now: number,
 ): Transition<DecideOutcome> {
-  if (!state || state.callbackTokenHash !== callbackTokenHash) {
+  if (!state || state.callbackTokenHash !== callbackTokenHash || state.tenantIncarnation !== tenantIncarnation) {
     return { outcome: { status: 'invalid_token' } };
   }
   if (!input.ok) return { outcome: { status: 'invalid_request', description: input.description } };

@@ -8,6 +8,7 @@ import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { mintTokenResponse } from '../tokens/token-response.ts';
+import { isCurrentUser } from '../users/store.ts';
 
 export const cibaGrant: Grant = {
   grantType: CIBA_GRANT_TYPE,
@@ -17,14 +18,20 @@ export const cibaGrant: Grant = {
     }
     const authReqId = form.get('auth_req_id');
     if (authReqId === undefined) throw invalidRequest('The auth_req_id parameter is required');
-    const requestId = requestIdOf(authReqId);
-    if (!requestId) throw invalidGrant('The auth_req_id is not valid');
-
     const tenantId = c.get('tenantId');
+    // One answer for every invalid auth_req_id, so none reveals whether a request exists (contract §4).
+    const refuse = (reason: string) => {
+      console.log(JSON.stringify({ event: 'invalid_grant', tenant: tenantId, client_id: client.clientId, reason }));
+      return invalidGrant('The auth_req_id is unknown, expired, already redeemed or not issued to this client');
+    };
+    const requestId = requestIdOf(authReqId);
+    if (!requestId) throw refuse('malformed auth_req_id');
+
     // The key is loaded before the grant is consumed, so a key-store fault cannot burn an approval.
     const key = await getSigningKey(c.env, tenantId);
     const outcome = await authRequestStub(c.env, tenantId, requestId).poll({
       tenantId,
+      tenantIncarnation: c.get('tenant').incarnation,
       clientId: client.clientId,
       authReqIdHash: await sha256(authReqId),
     });
@@ -38,9 +45,13 @@ export const cibaGrant: Grant = {
       case 'expired':
         throw new OAuthError('expired_token', 'The auth_req_id has expired');
       case 'invalid_grant':
-        throw invalidGrant(`The auth_req_id is not valid: ${outcome.reason}`);
+        throw refuse(outcome.reason);
       case 'approved': {
         const { grant } = outcome;
+        // The grant is spent either way: a user deleted since the request was opened gets nothing.
+        if (grant.userIncarnation !== undefined && !(await isCurrentUser(c.env, tenantId, grant.sub, grant.userIncarnation))) {
+          throw refuse('the user was deleted after the request was opened');
+        }
         const tokens = await mintTokenResponse(
           key,
           c.get('tenant').settings,

@@ -18,6 +18,11 @@ export interface KeyRecord {
   createdAt: number;
   /** Epoch seconds: when a newer key took over signing. */
   retiredAt?: number;
+  /**
+   * Seconds: the longest token lifetime in force at any time while this key signed. Raised when a
+   * tenant's lifetimes grow, never lowered, so a retired key outlives every token it signed.
+   */
+  maxTokenTtl: number;
 }
 
 export interface KeySet {
@@ -37,7 +42,7 @@ const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
 const keyEncryptionKey = (env: Env, tenantId: string) => deriveSecret(env, 'signing keys', tenantId);
 
 /** Generates a new key pair for `alg` and returns its record (private key already encrypted). */
-async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, now: number): Promise<KeyRecord> {
+async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, tokenTtl: number, now: number): Promise<KeyRecord> {
   const options = alg === 'EdDSA' ? { crv: 'Ed25519', extractable: true } : { extractable: true };
   const { publicKey, privateKey } = await generateKeyPair(alg, options);
   const kid = randomToken(12);
@@ -46,7 +51,7 @@ async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, no
   const privateJwe = await new CompactEncrypt(utf8(JSON.stringify(privateJwk)))
     .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
     .encrypt(await keyEncryptionKey(env, tenantId));
-  return { kid, alg, publicJwk, privateJwe, createdAt: now };
+  return { kid, alg, publicJwk, privateJwe, createdAt: now, maxTokenTtl: tokenTtl };
 }
 
 export async function getKeySet(env: Env, tenantId: string): Promise<KeySet | undefined> {
@@ -96,37 +101,60 @@ export async function getSigningKey(env: Env, tenantId: string): Promise<Signing
   return pending;
 }
 
-/** How long a retired key stays published: as long as the longest-lived token it may have signed. */
-export const retentionOf = (settings: { access_token_ttl: number; id_token_ttl: number }) =>
+/** The longest lifetime of a token the tenant's settings let a key sign. */
+export const tokenTtlOf = (settings: { access_token_ttl: number; id_token_ttl: number }) =>
   Math.max(settings.access_token_ttl, settings.id_token_ttl);
 
-const isPublished = (key: KeyRecord, retention: number, now: number) =>
-  key.retiredAt === undefined || now < key.retiredAt + retention;
+/** A retired key stays published until the longest-lived token it may have signed has expired. */
+const isPublished = (key: KeyRecord, now: number) =>
+  key.retiredAt === undefined || now < key.retiredAt + key.maxTokenTtl;
 
 /**
  * Generates a key for `alg` and makes it the signing key of `current` (the tenant's stored set). The
  * previous one retires but stays published until its tokens expire (contract §6); keys retired
- * longer than that are dropped. Returns the stored set, the new key first.
+ * longer than that are dropped. `tokenTtl` is the longest token lifetime the new key signs under.
+ * Returns the stored set, the new key first.
  */
 export async function rotateKey(
   env: Env,
   tenantId: string,
   current: KeySet | undefined,
   alg: SigningAlg,
-  retention: number,
+  tokenTtl: number,
   now: number,
 ): Promise<KeySet> {
-  const key = await generateKeyRecord(env, tenantId, alg, now);
+  const key = await generateKeyRecord(env, tenantId, alg, tokenTtl, now);
   const kept = (current?.keys ?? [])
     .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
-    .filter((k) => isPublished(k, retention, now));
+    .filter((k) => isPublished(k, now));
   const keySet = { keys: [key, ...kept] };
   await putKeySet(env, tenantId, keySet);
   return keySet;
 }
 
+/**
+ * Readies the key set for settings about to take effect: a key of `alg` signs (a new one when the
+ * algorithm changes or there is none), and the signing key knows the longest lifetime it will sign
+ * under. Call it before storing the settings, so no token outlives what its key's record says.
+ */
+export async function prepareKeySet(
+  env: Env,
+  tenantId: string,
+  current: KeySet | undefined,
+  alg: SigningAlg,
+  tokenTtl: number,
+  now: number,
+): Promise<KeySet> {
+  const [signing, ...rest] = current?.keys ?? [];
+  if (!current || !signing || signing.alg !== alg) return rotateKey(env, tenantId, current, alg, tokenTtl, now);
+  if (tokenTtl <= signing.maxTokenTtl) return current;
+  const keySet = { keys: [{ ...signing, maxTokenTtl: tokenTtl }, ...rest] };
+  await putKeySet(env, tenantId, keySet);
+  return keySet;
+}
+
 /** The public JWK Set served at /jwks: the signing key and the retired keys whose tokens may still live. */
-export async function publicJwks(env: Env, tenantId: string, retention: number, now: number): Promise<{ keys: JWK[] }> {
+export async function publicJwks(env: Env, tenantId: string, now: number): Promise<{ keys: JWK[] }> {
   const keySet = await getKeySet(env, tenantId);
-  return { keys: (keySet?.keys ?? []).filter((k) => isPublished(k, retention, now)).map((k) => k.publicJwk) };
+  return { keys: (keySet?.keys ?? []).filter((k) => isPublished(k, now)).map((k) => k.publicJwk) };
 }

@@ -22,7 +22,7 @@ route(cibaCallback, '/', {
     }
     const input =
       body === undefined ? { ok: false as const, description: 'The body must be a JSON object' } : parseDecision(body);
-    await applyDecision(c.env, c.get('tenantId'), match[1]!, input);
+    await applyDecision(c.env, c.get('tenant'), match[1]!, input);
     return c.body(null, 204, { 'Cache-Control': 'no-store' });
   },
 });

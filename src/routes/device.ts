@@ -97,9 +97,13 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
       throw invalidRequest('login_hint and a valid request_id are required');
     }
     if (decision !== 'approved' && decision !== 'denied') throw invalidRequest('decision must be approved or denied');
+    const method = form.get('authentication_method');
+    if (decision === 'approved' && (method === undefined || !METHODS.includes(method))) {
+      throw invalidRequest(`authentication_method must be one of ${METHODS.join(', ')}`);
+    }
     const input = parseDecision(
       decision === 'approved'
-        ? { status: 'approved', authentication_method: form.get('authentication_method') }
+        ? { status: 'approved', authentication_method: method }
         : { status: 'denied' },
     );
     if (!input.ok) throw invalidRequest(input.description);
@@ -108,7 +112,7 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
     const entry = await inbox?.get(requestId);
     if (!inbox || !entry) throw notFound('No such pending request for this user');
     try {
-      await applyDecision(c.env, tenantId, entry.callbackToken, input);
+      await applyDecision(c.env, c.get('tenant'), entry.callbackToken, input);
     } catch (err) {
       // A final answer (already decided, expired, unknown) clears the entry; a passing fault keeps it to retry.
       if (err instanceof OAuthError && err.status < 500) await inbox.remove(requestId);

@@ -1,7 +1,7 @@
 // GET /{tenant}/as/jwks — the tenant's public signing keys (RFC 7517).
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { publicJwks, retentionOf } from '../keys/store.ts';
+import { publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { route } from '../middleware/methods.ts';
 
@@ -9,7 +9,7 @@ export const jwks = new Hono<AppEnv>();
 
 route(jwks, '/', {
   GET: async (c) =>
-    c.json(await publicJwks(c.env, c.get('tenantId'), retentionOf(c.get('tenant').settings), nowSeconds()), 200, {
+    c.json(await publicJwks(c.env, c.get('tenantId'), nowSeconds()), 200, {
       'Content-Type': 'application/jwk-set+json',
       'Cache-Control': 'public, max-age=300',
     }),

@@ -3,12 +3,27 @@ import { z } from 'zod';
 import type { Env } from '../env.ts';
 import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 import { subOfUserKey } from '../users/store.ts';
+import { invalidRequest } from '../errors.ts';
+import { isAllowedOutboundUrl, parseOrThrow } from '../lib/validation.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
-const seconds = z.number().int().positive();
+/**
+ * Every lifetime has a ceiling (docs/operations.md): a request's expiry must fit a Durable Object
+ * alarm and a date, and tokens, keys and grants must leave in a bounded time.
+ */
+export const LIFETIME_BOUNDS = {
+  auth_req_ttl: 86400,
+  max_auth_req_ttl: 86400,
+  poll_interval: 300,
+  access_token_ttl: 86400,
+  id_token_ttl: 86400,
+  refresh_token_ttl: 365 * 86400,
+} as const;
+
+const seconds = (name: keyof typeof LIFETIME_BOUNDS) => z.number().int().positive().max(LIFETIME_BOUNDS[name]);
 const absoluteUri = z.string().refine((v) => URL.canParse(v) && !new URL(v).hash, 'must be an absolute URI without a fragment');
 
 const authenticatorSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('builtin') }).strict()], {
@@ -24,12 +39,12 @@ const trustedHintIssuer = z
 export const tenantSettingsSchema = z
   .object({
     authenticator: authenticatorSchema.default({ type: 'builtin' }),
-    auth_req_ttl: seconds.default(300),
-    max_auth_req_ttl: seconds.default(3600),
-    poll_interval: seconds.default(5),
-    access_token_ttl: seconds.default(3600),
-    id_token_ttl: seconds.default(3600),
-    refresh_token_ttl: seconds.default(30 * 24 * 3600),
+    auth_req_ttl: seconds('auth_req_ttl').default(300),
+    max_auth_req_ttl: seconds('max_auth_req_ttl').default(3600),
+    poll_interval: seconds('poll_interval').default(5),
+    access_token_ttl: seconds('access_token_ttl').default(3600),
+    id_token_ttl: seconds('id_token_ttl').default(3600),
+    refresh_token_ttl: seconds('refresh_token_ttl').default(30 * 24 * 3600),
     signing_alg: z.enum(SIGNING_ALGS).default('ES256'),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email', 'phone']),
     resources: z.array(absoluteUri).default([]),
@@ -46,8 +61,24 @@ export const tenantSettingsSchema = z
 
 export type TenantSettings = z.output<typeof tenantSettingsSchema>;
 
+/**
+ * Parses tenant settings from the admin API, then checks what the schema cannot know: outbound URLs
+ * must be https, or loopback http in development (contract §6, §7).
+ */
+export function parseTenantSettings(input: unknown, development: boolean): TenantSettings {
+  const settings = parseOrThrow(tenantSettingsSchema, input);
+  settings.trusted_hint_issuers.forEach(({ jwks_uri }, i) => {
+    if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
+      throw invalidRequest(`trusted_hint_issuers.${i}.jwks_uri: must be an https URL`);
+    }
+  });
+  return settings;
+}
+
 export interface TenantRecord {
   id: string;
+  /** Minted when the id is created, kept when it is replaced: requests of a deleted tenant never pass to a new one. */
+  incarnation: string;
   settings: TenantSettings;
   createdAt: number;
   updatedAt: number;

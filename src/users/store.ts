@@ -3,13 +3,33 @@ import { z } from 'zod';
 import type { Env } from '../env.ts';
 import { invalidRequest } from '../errors.ts';
 import { keyedDigest } from '../lib/secrets.ts';
+import { randomToken } from '../lib/crypto.ts';
+import { utf8 } from '../lib/encoding.ts';
 import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
 
+/**
+ * The longest login hint the directory holds, in UTF-8 bytes once normalized. KV refuses keys over
+ * 512 bytes; the index key adds at most 76 (`tenant:` + a 63-character id + `:hint:`), so 320 bytes
+ * (an e-mail address's maximum) always fits. A longer hint cannot name anyone.
+ */
+export const MAX_LOGIN_HINT_BYTES = 320;
+
+const hintBytes = (hint: string) => utf8(normalizeLoginHint(hint)).byteLength;
+
 export const userInputSchema = z
   .object({
-    login_hints: z.array(z.string().trim().min(1).max(320)).min(1).max(20),
+    login_hints: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .refine((h) => hintBytes(h) <= MAX_LOGIN_HINT_BYTES, `must be at most ${MAX_LOGIN_HINT_BYTES} bytes of UTF-8`),
+      )
+      .min(1)
+      .max(20),
     claims: z.record(z.string(), z.unknown()).default({}),
     user_code: z.string().min(1).max(128).optional(),
   })
@@ -17,6 +37,8 @@ export const userInputSchema = z
 
 export interface UserRecord {
   sub: string;
+  /** Minted when the sub is created, kept when it is replaced: a deleted and re-created user is another one. */
+  incarnation: string;
   loginHints: string[];
   claims: Record<string, unknown>;
   /** HMAC of the user code under a key derived from KEY_ENCRYPTION_SECRET (see userCodeDigest). */
@@ -53,6 +75,7 @@ export async function getUser(env: Env, tenantId: string, sub: string): Promise<
 
 /** The user a login hint names in the directory, if any (CIBA §7.1 login_hint). */
 export async function findUserByLoginHint(env: Env, tenantId: string, hint: string): Promise<UserRecord | undefined> {
+  if (hintBytes(hint) > MAX_LOGIN_HINT_BYTES) return undefined;
   const sub = await env.CONFIG.get(hintKey(tenantId, hint));
   return sub ? getUser(env, tenantId, sub) : undefined;
 }
@@ -72,6 +95,7 @@ export async function putUser(
   if (taken !== undefined) throw invalidRequest(`login_hints: ${taken} already belongs to another user`, 409);
   const user: UserRecord = {
     sub,
+    incarnation: previous?.incarnation ?? randomToken(16),
     loginHints: input.login_hints,
     claims: input.claims,
     ...(input.user_code !== undefined ? { userCodeHash: await userCodeDigest(env, tenantId, input.user_code) } : {}),
@@ -82,6 +106,11 @@ export async function putUser(
   const dropped = (previous?.loginHints ?? []).map(normalizeLoginHint).filter((h) => !hints.includes(h));
   await Promise.all(dropped.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
   return { created: !previous, user };
+}
+
+/** Is the user the request was opened for still in the directory, and the same user (not a re-created sub)? */
+export async function isCurrentUser(env: Env, tenantId: string, sub: string, incarnation: string): Promise<boolean> {
+  return (await getUser(env, tenantId, sub))?.incarnation === incarnation;
 }
 
 export async function deleteUser(env: Env, tenantId: string, sub: string): Promise<boolean> {

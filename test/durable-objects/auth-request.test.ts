@@ -12,6 +12,7 @@ function fresh(overrides: Partial<AuthRequestState> = {}) {
   const now = Date.now();
   const state: AuthRequestState = {
     tenantId: 'acme',
+    tenantIncarnation: 'inc-1',
     requestId,
     clientId: 'rp',
     authReqIdHash: 'h-auth',
@@ -27,7 +28,7 @@ function fresh(overrides: Partial<AuthRequestState> = {}) {
   };
   return { state, stub: authRequestStub(env, 'acme', requestId) };
 }
-const mine = { tenantId: 'acme', clientId: 'rp', authReqIdHash: 'h-auth' };
+const mine = { tenantId: 'acme', tenantIncarnation: 'inc-1', clientId: 'rp', authReqIdHash: 'h-auth' };
 const approve = { ok: true as const, status: 'approved' as const, approval: { authenticationMethod: 'mobile-id', authTime: 1 } };
 
 describe('AuthRequest', () => {
@@ -46,7 +47,7 @@ describe('AuthRequest', () => {
     await evictDurableObject(stub);
     expect(await stub.poll(mine)).toEqual({ status: 'slow_down', interval: 10 });
     await evictDurableObject(stub);
-    expect(await stub.decide('h-cb', approve)).toEqual({ status: 'decided', decision: 'approved' });
+    expect(await stub.decide('h-cb', 'inc-1', approve)).toEqual({ status: 'decided', decision: 'approved' });
     await evictDurableObject(stub);
     const redeemed = await stub.poll(mine);
     expect(redeemed.status).toBe('approved');
@@ -56,7 +57,7 @@ describe('AuthRequest', () => {
   it('redeems exactly once under twenty concurrent polls', async () => {
     const { state, stub } = fresh();
     await stub.create(state);
-    await stub.decide('h-cb', approve);
+    await stub.decide('h-cb', 'inc-1', approve);
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => stub.poll(mine)));
     expect(outcomes.filter((o) => o.status === 'approved')).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'invalid_grant')).toHaveLength(19);
@@ -74,7 +75,7 @@ describe('AuthRequest', () => {
     expect(stored.state?.status).toBe('expired');
     expect(await stored.alarm).toBe(state.expiresAt + EXPIRED_GRACE_MS);
     expect(await stub.poll(mine)).toEqual({ status: 'expired' });
-    expect(await stub.decide('h-cb', approve)).toEqual({ status: 'expired' });
+    expect(await stub.decide('h-cb', 'inc-1', approve)).toEqual({ status: 'expired' });
 
     // Move the grace period into the past and let the alarm run again: the state is deleted.
     await runInDurableObject(stub, (_i, s) => {
@@ -90,9 +91,19 @@ describe('AuthRequest', () => {
     const { state, stub } = fresh();
     await stub.create(state);
     await stub.poll(mine);
-    const timeline = await stub.timeline('acme');
-    expect(timeline?.events.map((e) => e.event)).toEqual(['created', 'polled']);
-    expect(await stub.timeline('other')).toBeUndefined();
+    const timeline = await stub.timeline('acme', 'inc-1');
+    expect(timeline?.events.map((e) => e.event)).toEqual(['polled']);
+    expect(await stub.timeline('other', 'inc-1')).toBeUndefined();
+    expect(await stub.timeline('acme', 'inc-2')).toBeUndefined();
+  });
+
+  it('discards itself: no state, no alarm', async () => {
+    const { state, stub } = fresh();
+    await stub.create(state);
+    await stub.discard();
+    const left = await runInDurableObject(stub, async (_i, s) => ({ keys: [...s.storage.kv.list()].length, alarm: await s.storage.getAlarm() }));
+    expect(left).toEqual({ keys: 0, alarm: null });
+    expect(await stub.poll(mine)).toEqual({ status: 'invalid_grant', reason: 'unknown auth_req_id' });
   });
 });
 

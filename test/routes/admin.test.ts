@@ -268,7 +268,30 @@ describe('tenants', () => {
     ['signing_alg none', { signing_alg: 'none' }, 'signing_alg'],
     ['resources with a relative URI', { resources: ['/api'] }, 'resources'],
     ['backchannel_user_code_parameter_supported not a boolean', { backchannel_user_code_parameter_supported: 'yes' }, 'backchannel_user_code_parameter_supported'],
+    ['an auth_req_ttl no timer can hold', { auth_req_ttl: 9000000000000, max_auth_req_ttl: 9000000000000 }, 'auth_req_ttl'],
+    ['a max_auth_req_ttl over a day', { max_auth_req_ttl: 86401 }, 'max_auth_req_ttl'],
+    ['a poll_interval over 5 minutes', { poll_interval: 301 }, 'poll_interval'],
+    ['an access_token_ttl over a day', { access_token_ttl: 86401 }, 'access_token_ttl'],
+    ['an id_token_ttl over a day', { id_token_ttl: 86401 }, 'id_token_ttl'],
+    ['a refresh_token_ttl over a year', { refresh_token_ttl: 31536001 }, 'refresh_token_ttl'],
+    ['a trusted hint issuer with an http jwks_uri on a public host', { trusted_hint_issuers: [{ issuer: 'https://idp.example.com', jwks_uri: 'http://idp.example.com/jwks' }] }, 'trusted_hint_issuers.0.jwks_uri'],
+    ['a trusted hint issuer with an ftp jwks_uri', { trusted_hint_issuers: [{ issuer: 'https://idp.example.com', jwks_uri: 'ftp://idp.example.com/jwks' }] }, 'trusted_hint_issuers.0.jwks_uri'],
+    ['a trusted hint issuer with loopback http outside development', { trusted_hint_issuers: [{ issuer: 'https://idp.example.com', jwks_uri: 'http://127.0.0.1:9000/jwks' }] }, 'trusted_hint_issuers.0.jwks_uri'],
   ];
+  it('accepts every lifetime at its bound, and an https jwks_uri', async () => {
+    const bounds = {
+      auth_req_ttl: 86400,
+      max_auth_req_ttl: 86400,
+      poll_interval: 300,
+      access_token_ttl: 86400,
+      id_token_ttl: 86400,
+      refresh_token_ttl: 31536000,
+      trusted_hint_issuers: [{ issuer: 'https://idp.example.com', jwks_uri: 'https://idp.example.com/jwks' }],
+    };
+    const res = await admin(`/tenants/${uniqueTenantId()}`, 'PUT', bounds);
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject(bounds);
+  });
   for (const [name, settings, field] of badSettings) {
     it(`refuses settings with ${name} → 400 naming ${field}`, async () => {
       const id = uniqueTenantId();
@@ -635,6 +658,8 @@ describe('users', () => {
     ['claims not an object', { login_hints: ['bob@example.com'], claims: 'Bob' }],
     ['an empty user_code', { login_hints: ['bob@example.com'], user_code: '' }],
     ['an unknown member', { login_hints: ['bob@example.com'], password: 'hunter2' }],
+    ['a login hint over the bytes storage holds (300 × €)', { login_hints: ['€'.repeat(300)] }],
+    ['a login hint of 600 ASCII characters', { login_hints: ['a'.repeat(600)] }],
     ['a JSON array', [{ login_hints: ['bob@example.com'] }]],
   ];
   for (const [name, body] of badBodies) {

@@ -1,9 +1,15 @@
 // POST /{tenant}/as/cibaAuthorization (contract §2, §3): client authentication and every parameter rule.
 import { env } from 'cloudflare:workers';
-import { listDurableObjectIds } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { DeviceInbox, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
+import { AuthRequest } from '../../src/ciba/auth-request.ts';
+import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import {
+  admin,
   backchannel,
+  callback,
+  poll,
   basic,
   call,
   createClient,
@@ -49,6 +55,13 @@ describe('success', () => {
   it('honours requested_expiry up to the tenant maximum', async () => {
     expect((await startRequest(tenant, client, { requested_expiry: '120' })).expires_in).toBe(120);
     expect((await startRequest(tenant, client, { requested_expiry: '7200' })).expires_in).toBe(3600);
+  });
+
+  it('caps any positive integer requested_expiry, however long, at the tenant maximum', async () => {
+    for (const requested_expiry of ['10000000000', '9'.repeat(400)]) {
+      expect((await startRequest(tenant, client, { requested_expiry })).expires_in, requested_expiry).toBe(3600);
+    }
+    expect((await startRequest(tenant, client, { requested_expiry: '000120' })).expires_in).toBe(120);
   });
 
   it('accepts client_secret_post for a client registered with it', async () => {
@@ -154,6 +167,25 @@ describe('parameters (400)', () => {
   });
 });
 
+describe('hints storage cannot hold name nobody', () => {
+  it.each([
+    ['600 ASCII characters', 'a'.repeat(600)],
+    ['300 × é', 'é'.repeat(300)],
+    ['an RFC 9493 e-mail of 500 characters', JSON.stringify({ format: 'email', email: `${'a'.repeat(488)}@example.com` })],
+    ['an RFC 9493 phone number of 600 digits', JSON.stringify({ format: 'phone_number', phone_number: `+${'1'.repeat(600)}` })],
+    ['an RFC 9493 opaque id of 600 characters', JSON.stringify({ format: 'opaque', id: 'x'.repeat(600) })],
+    ['an RFC 9493 iss_sub with a sub of 600 characters', JSON.stringify({ format: 'iss_sub', iss: 'https://as.example.test', sub: 'x'.repeat(600) })],
+  ])('%s → 400 unknown_user_id', async (_name, login_hint) => {
+    await expectError(await backchannel(tenant, client, { scope: 'openid', login_hint }), 400, 'unknown_user_id');
+  });
+
+  it('a long multi-byte hint that storage can hold still resolves', async () => {
+    const hint = '€'.repeat(100); // 300 bytes
+    await createUser(tenant, 'euro', { login_hints: [hint], claims: {} });
+    expect((await backchannel(tenant, client, { scope: 'openid', login_hint: hint })).status).toBe(200);
+  });
+});
+
 describe('registered scope', () => {
   it('a client that registered a scope may request only those', async () => {
     const narrow = await createClient(tenant, { scope: 'openid profile' });
@@ -185,5 +217,68 @@ describe('refusals leave nothing behind', () => {
     expect((await listDurableObjectIds(env.AUTH_REQUESTS)).length).toBe(before);
     await startRequest(t.tenant, t.client);
     expect((await listDurableObjectIds(env.AUTH_REQUESTS)).length).toBe(before + 1);
+  });
+});
+
+describe('opening a request is all-or-nothing, and the request exists before the user sees it', () => {
+  it('the request can be decided the moment it reaches the user’s device', async () => {
+    const t = await setup();
+    const seen: Array<number | undefined> = [];
+    const add = DeviceInbox.prototype.add;
+    const spy = vi.spyOn(DeviceInbox.prototype, 'add').mockImplementation(async function (this: DeviceInbox, entry: InboxEntry) {
+      // What the device would get if the user answered at once: the callback's answer.
+      const res = await callback(t.tenant, entry.callbackToken, { status: 'denied' });
+      seen.push(res.status);
+      return add.call(this, entry);
+    });
+    try {
+      const res = await backchannel(t.tenant, t.client, ok);
+      expect(res.status).toBe(200);
+      const { auth_req_id } = (await res.json()) as { auth_req_id: string };
+      expect(seen).toEqual([204]);
+      await expectError(await poll(t.tenant, t.client, auth_req_id), 400, 'access_denied');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('when the user’s device cannot be reached, the request is withdrawn: no state, no timeline', async () => {
+    const t = await setup();
+    const requestIds: string[] = [];
+    const spy = vi.spyOn(DeviceInbox.prototype, 'add').mockImplementation(async (entry: InboxEntry) => {
+      requestIds.push(entry.requestId);
+      throw Object.assign(new Error('inbox overloaded'), { overloaded: true });
+    });
+    try {
+      await expectError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(requestIds).toHaveLength(1);
+    const stored = await runInDurableObject(authRequestStub(env, t.tenant, requestIds[0]!), (_i, state) =>
+      [...state.storage.kv.list()].length,
+    );
+    expect(stored).toBe(0);
+    expect((await admin(`/tenants/${t.tenant}/requests/${requestIds[0]}`)).status).toBe(404);
+    const page = await call(`/${t.tenant}/device?login_hint=alice%40example.com`);
+    expect(await page.text()).toContain('No pending requests');
+  });
+
+  it('when the request cannot be stored, the user is never asked', async () => {
+    const t = await setup();
+    const added = vi.spyOn(DeviceInbox.prototype, 'add');
+    const create = vi.spyOn(AuthRequest.prototype, 'create').mockImplementation(async () => {
+      throw Object.assign(new Error('object overloaded'), { overloaded: true });
+    });
+    try {
+      await expectError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
+      expect(added).not.toHaveBeenCalled();
+    } finally {
+      create.mockRestore();
+      added.mockRestore();
+    }
+    const page = await call(`/${t.tenant}/device?login_hint=alice%40example.com`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('No pending requests');
   });
 });

@@ -48,6 +48,21 @@ describe('the page', () => {
   });
 });
 
+describe('hints storage cannot hold', () => {
+  it.each([
+    ['600 ASCII characters', 'a'.repeat(600)],
+    ['300 × é', 'é'.repeat(300)],
+  ])('%s: the page shows no requests, and a decision finds none (404)', async (_name, hint) => {
+    const res = await page(hint);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('No pending requests');
+    const { auth_req_id } = await startRequest(tenant, client);
+    const post = await decide(requestIdOf(auth_req_id), 'approved', { authentication_method: 'smart-id' }, hint);
+    expect(post.status).toBe(404);
+    expect(((await post.json()) as { error: string }).error).toBe('invalid_request');
+  });
+});
+
 describe('deciding', () => {
   it('approves with the chosen method, redirects back, and the RP gets its tokens', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
@@ -75,6 +90,19 @@ describe('deciding', () => {
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
     expect(((await (await poll(tenant, client, auth_req_id)).json()) as { error: string }).error).toBe('authorization_pending');
+  });
+
+  it('approves only with one of the four methods it offers; anything else is 400 and decides nothing', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    const id = requestIdOf(auth_req_id);
+    for (const authentication_method of ['passkey-hardware', 'SMART-ID', 'smart-id ', 'pwd']) {
+      const res = await decide(id, 'approved', { authentication_method });
+      expect(res.status, authentication_method).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+    }
+    expect(await (await page('alice@example.com')).text()).toContain(id);
+    expect(((await (await poll(tenant, client, auth_req_id)).json()) as { error: string }).error).toBe('authorization_pending');
+    expect((await decide(id, 'approved', { authentication_method: 'mobile-id' })).status).toBe(303);
   });
 
   it('another user cannot answer alice’s request, and a request is answered once', async () => {

@@ -32,8 +32,34 @@ describe('404', () => {
     await expectOAuthError(await call(`/${tenant}/as/authorize`), 404);
     await expectOAuthError(await call(`/${tenant}/as/token/extra`, { method: 'POST' }), 404);
   });
+  it.each(['/device/', '/device/x', '/device/x/y', '/device//'])(
+    'any path below the device page: %s, for a real tenant and an unknown one (GET, POST)',
+    async (suffix) => {
+      for (const t of [tenant, 'nope']) {
+        await expectOAuthError(await call(`/${t}${suffix}`), 404);
+        await expectOAuthError(await call(`/${t}${suffix}`, { method: 'POST' }), 404);
+      }
+    },
+  );
   it('404 beats 405 for an unknown tenant', async () => {
     await expectOAuthError(await call('/ghost-tenant/as/token', { method: 'GET' }), 404);
+  });
+});
+
+describe('no path under a tenant reaches a 5xx or leaves the error shape', () => {
+  const bases = ['', '/as', '/as/ciba', '/as/token', '/as/cibaAuthorization', '/as/ciba/callback', '/as/jwks', '/as/.well-known/openid-configuration', '/device'];
+  const suffixes = ['/', '/x', '//', '/x/y', '/%2e%2e', '/%00'];
+  it.each(bases)('%s with odd suffixes', async (base) => {
+    for (const t of [tenant, 'nope']) {
+      for (const suffix of suffixes) {
+        for (const method of ['GET', 'POST', 'PUT']) {
+          const res = await call(`/${t}${base}${suffix}`, { method });
+          expect(res.status, `${method} /${t}${base}${suffix}`).toBeLessThan(500);
+          if (res.status >= 400) await expectOAuthError(res, res.status);
+          else await res.body?.cancel();
+        }
+      }
+    }
   });
 });
 

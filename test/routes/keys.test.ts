@@ -48,3 +48,49 @@ describe('retiring rotated keys', () => {
     expect(await kidsOf(tenant)).toEqual([kids[0]]);
   });
 });
+
+describe('a retired key outlives every token it signed, whatever the lifetimes become', () => {
+  it('lowering the lifetimes after a rotation does not unpublish the retired key', async () => {
+    const tenant = await createTenant();
+    const [first] = await kidsOf(tenant);
+    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 1, id_token_ttl: 1 })).status).toBe(200);
+    expect(await kidsOf(tenant)).toContain(first);
+    await ageRetired(tenant, 3599);
+    expect(await kidsOf(tenant)).toContain(first);
+    await ageRetired(tenant, 2);
+    expect(await kidsOf(tenant)).not.toContain(first);
+  });
+
+  it('lowering the lifetimes before a rotation keeps the key for the longest lifetime it signed under', async () => {
+    const tenant = await createTenant({ access_token_ttl: 7200 });
+    const [first] = await kidsOf(tenant);
+    expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 60, id_token_ttl: 60 })).status).toBe(200);
+    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    await ageRetired(tenant, 7199);
+    expect(await kidsOf(tenant)).toContain(first);
+    await ageRetired(tenant, 2);
+    expect(await kidsOf(tenant)).not.toContain(first);
+  });
+
+  it('raising the lifetimes while a key signs keeps it published for the longer lifetime', async () => {
+    const tenant = await createTenant({ access_token_ttl: 60, id_token_ttl: 60 });
+    const [first] = await kidsOf(tenant);
+    expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 60, id_token_ttl: 5000 })).status).toBe(200);
+    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    await ageRetired(tenant, 4999);
+    expect(await kidsOf(tenant)).toContain(first);
+    await ageRetired(tenant, 2);
+    expect(await kidsOf(tenant)).not.toContain(first);
+  });
+
+  it('the key that retires when signing_alg changes keeps the lifetimes it signed under', async () => {
+    const tenant = await createTenant();
+    const [first] = await kidsOf(tenant);
+    expect((await admin(`/tenants/${tenant}`, 'PUT', { signing_alg: 'PS256', access_token_ttl: 1, id_token_ttl: 1 })).status).toBe(200);
+    await ageRetired(tenant, 3599);
+    expect(await kidsOf(tenant)).toContain(first);
+    await ageRetired(tenant, 2);
+    expect(await kidsOf(tenant)).not.toContain(first);
+  });
+});

@@ -8,12 +8,14 @@ import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import type { AuthRequestState } from '../../src/ciba/state.ts';
 import {
   CIBA,
+  admin,
   approve,
   basic,
   call,
   callback,
   callbackTokenFor,
   createClient,
+  createUser,
   issuerOf,
   poll,
   postForm,
@@ -103,6 +105,72 @@ describe('decided and expired requests', () => {
     // The other client's attempt did not disturb the owner.
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
     expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'invalid_grant']);
+  });
+});
+
+describe('invalid_grant reveals nothing', () => {
+  it('an unknown auth_req_id and another client’s answer with the same description', async () => {
+    const { auth_req_id } = await startRequest(tenant, client);
+    const other = await createClient(tenant);
+    const descriptionOf = async (res: Response) => {
+      const body = (await res.json()) as { error: string; error_description: string };
+      expect(body.error).toBe('invalid_grant');
+      return body.error_description;
+    };
+    const theirs = await descriptionOf(await poll(tenant, other, auth_req_id));
+    const unknown = await descriptionOf(await poll(tenant, other, auth_req_id.slice(0, 22) + 'B'.repeat(32)));
+    const neverIssued = await descriptionOf(await poll(tenant, other, 'A'.repeat(54)));
+    const malformed = await descriptionOf(await poll(tenant, other, 'nope'));
+    expect(new Set([theirs, unknown, neverIssued, malformed]).size).toBe(1);
+  });
+});
+
+describe('request state does not outlive its user or its tenant', () => {
+  it('a request approved for a user who is then deleted yields no tokens, nor after the sub is re-created', async () => {
+    const t = await setup();
+    const first = await startRequest(t.tenant, t.client);
+    const second = await startRequest(t.tenant, t.client);
+    await approve(t.tenant, first.auth_req_id);
+    await approve(t.tenant, second.auth_req_id);
+    expect((await admin(`/tenants/${t.tenant}/users/alice`, 'DELETE')).status).toBe(204);
+    expect(await errorOf(await poll(t.tenant, t.client, first.auth_req_id))).toEqual([400, 'invalid_grant']);
+    await createUser(t.tenant);
+    expect(await errorOf(await poll(t.tenant, t.client, second.auth_req_id))).toEqual([400, 'invalid_grant']);
+    // The new alice's own requests work.
+    const fresh = await startRequest(t.tenant, t.client);
+    await approve(t.tenant, fresh.auth_req_id);
+    expect((await poll(t.tenant, t.client, fresh.auth_req_id)).status).toBe(200);
+  });
+
+  it('replacing a user keeps their requests', async () => {
+    const t = await setup();
+    const { auth_req_id } = await startRequest(t.tenant, t.client);
+    await approve(t.tenant, auth_req_id);
+    await createUser(t.tenant, 'alice', { login_hints: ['alice@example.com', 'alice@new.example'], claims: {} });
+    expect((await poll(t.tenant, t.client, auth_req_id)).status).toBe(200);
+  });
+
+  it('a tenant deleted and re-created under the same id honours nothing of the old one', async () => {
+    const t = await setup();
+    const approved = await startRequest(t.tenant, t.client);
+    const pending = await startRequest(t.tenant, t.client);
+    await approve(t.tenant, approved.auth_req_id);
+    const callbackToken = await callbackTokenFor(t.tenant, pending.auth_req_id);
+    const clientKey = `tenant:${t.tenant}:client:${t.client.client_id}`;
+    const clientRecord = await env.CONFIG.get(clientKey);
+
+    expect((await admin(`/tenants/${t.tenant}`, 'DELETE')).status).toBe(204);
+    expect((await admin(`/tenants/${t.tenant}`, 'PUT', {})).status).toBe(201);
+    // The same client id and secret again, as the development seed does with demo-rp.
+    await env.CONFIG.put(clientKey, clientRecord!);
+    await createUser(t.tenant);
+
+    for (const { auth_req_id } of [approved, pending]) {
+      expect(await errorOf(await poll(t.tenant, t.client, auth_req_id))).toEqual([400, 'invalid_grant']);
+      expect((await admin(`/tenants/${t.tenant}/requests/${requestIdOf(auth_req_id)}`)).status).toBe(404);
+    }
+    const res = await callback(t.tenant, callbackToken, { status: 'approved', authentication_method: 'smart-id' });
+    expect(await errorOf(res)).toEqual([401, 'invalid_token']);
   });
 });
 

@@ -65,11 +65,14 @@ describe('scope', () => {
 
 describe('requested_expiry', () => {
   it.each([
-    ['120', 120],
-    ['99999', 3600],
-    [undefined, 300],
-  ])('%j → %d s', (value, ttl) => expect(checkRequestedExpiry(value, 300, 3600)).toBe(ttl));
-  it.each(['0', '-5', '1.5', 'abc', '1e3', ' 60', '99999999999'])('%j → invalid_request', (value) => {
+    ['120', '120', 120],
+    ['above the maximum', '99999', 3600],
+    ['eleven digits', '99999999999', 3600],
+    ['a thousand digits', '1'.repeat(1000), 3600],
+    ['leading zeros', '0060', 60],
+    ['absent', undefined, 300],
+  ])('%s → %d s', (_name, value, ttl) => expect(checkRequestedExpiry(value, 300, 3600)).toBe(ttl));
+  it.each(['0', '000', '-5', '+5', '1.5', 'abc', '1e3', ' 60', '60 ', '0x10', '١٢٠'])('%j → invalid_request', (value) => {
     expect(codeOf(() => checkRequestedExpiry(value, 300, 3600))).toBe('invalid_request');
   });
 });

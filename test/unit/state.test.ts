@@ -5,6 +5,7 @@ import {
   MAX_TIMELINE_EVENTS,
   decide,
   expire,
+  newAuthRequest,
   poll,
   type AuthRequestState,
   type DecisionInput,
@@ -17,6 +18,7 @@ const approval = { authenticationMethod: 'smart-id', authTime: 1_800_000_010 };
 function state(overrides: Partial<AuthRequestState> = {}): AuthRequestState {
   return {
     tenantId: 'acme',
+    tenantIncarnation: 'inc-1',
     requestId: 'req',
     clientId: 'rp',
     authReqIdHash: 'h-auth',
@@ -32,13 +34,14 @@ function state(overrides: Partial<AuthRequestState> = {}): AuthRequestState {
   };
 }
 
-const mine = { tenantId: 'acme', clientId: 'rp', authReqIdHash: 'h-auth' };
+const mine = { tenantId: 'acme', tenantIncarnation: 'inc-1', clientId: 'rp', authReqIdHash: 'h-auth' };
 
 describe('poll', () => {
   const cases: Array<[string, AuthRequestState | undefined, typeof mine, number, string, RequestStatus | undefined]> = [
     ['unknown request', undefined, mine, T0, 'invalid_grant', undefined],
     ['another client', state(), { ...mine, clientId: 'other' }, T0, 'invalid_grant', undefined],
     ['another tenant', state(), { ...mine, tenantId: 'other' }, T0, 'invalid_grant', undefined],
+    ['another incarnation of the tenant', state({ status: 'approved', approval }), { ...mine, tenantIncarnation: 'inc-2' }, T0, 'invalid_grant', undefined],
     ['wrong secret half', state(), { ...mine, authReqIdHash: 'forged' }, T0, 'invalid_grant', undefined],
     ['first poll, pending', state(), mine, T0, 'pending', 'pending'],
     ['pending after the interval', state({ lastPollAt: T0 }), mine, T0 + 5_000, 'pending', 'pending'],
@@ -86,6 +89,37 @@ describe('poll', () => {
   });
 });
 
+describe('newAuthRequest', () => {
+  it('opens pending, with the tenant and user incarnations and the first three timeline events', () => {
+    const opened = newAuthRequest(
+      {
+        tenantId: 'acme',
+        tenantIncarnation: 'inc-1',
+        requestId: 'req',
+        clientId: 'rp',
+        authReqIdHash: 'h-auth',
+        callbackTokenHash: 'h-cb',
+        sub: 'alice',
+        userIncarnation: 'u-1',
+        scope: 'openid',
+        authenticator: 'builtin',
+        createdAt: T0,
+        expiresAt: T0 + 300_000,
+        interval: 5,
+      },
+      T0 + 7,
+    );
+    expect(opened).toEqual({
+      ...state({ userIncarnation: 'u-1' }),
+      timeline: [
+        { at: T0, event: 'created', detail: { client_id: 'rp' } },
+        { at: T0, event: 'authenticator_asked', detail: { authenticator: 'builtin' } },
+        { at: T0 + 7, event: 'authenticator_answered', detail: { result: 'started' } },
+      ],
+    });
+  });
+});
+
 describe('decide', () => {
   const approve: DecisionInput = { ok: true, status: 'approved', approval };
   const deny: DecisionInput = { ok: true, status: 'denied' };
@@ -104,15 +138,21 @@ describe('decide', () => {
     ['already redeemed', state({ status: 'redeemed', approval }), 'h-cb', approve, T0, 'conflict', undefined],
   ];
   it.each(cases)('%s', (_name, before, token, input, now, outcome, after) => {
-    const result = decide(before, token, input, now);
+    const result = decide(before, token, 'inc-1', input, now);
     expect(result.outcome.status).toBe(outcome);
     expect(result.next?.status).toBe(after);
   });
 
   it('stores what the authenticator reported', () => {
     const full = { ...approval, acr: 'high', amr: ['hwk'] };
-    const result = decide(state(), 'h-cb', { ok: true, status: 'approved', approval: full }, T0);
+    const result = decide(state(), 'h-cb', 'inc-1', { ok: true, status: 'approved', approval: full }, T0);
     expect(result.next?.approval).toEqual(full);
+  });
+
+  it('a callback token of a deleted incarnation of the tenant is invalid_token, and decides nothing', () => {
+    const result = decide(state(), 'h-cb', 'inc-2', approve, T0);
+    expect(result.outcome).toEqual({ status: 'invalid_token' });
+    expect(result.next).toBeUndefined();
   });
 });
 

@@ -2,12 +2,13 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
+import { isDevelopment } from '../../env.ts';
 import { invalidRequest, notFound } from '../../errors.ts';
-import { getKeySet, retentionOf, rotateKey, type KeySet } from '../../keys/store.ts';
+import { getKeySet, prepareKeySet, rotateKey, tokenTtlOf, type KeySet } from '../../keys/store.ts';
+import { randomToken } from '../../lib/crypto.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { parseOrThrow } from '../../lib/validation.ts';
 import { route } from '../../middleware/methods.ts';
-import { TENANT_ID, deleteTenant, getTenant, putTenant, tenantSettingsSchema, type TenantRecord } from '../../tenants/store.ts';
+import { TENANT_ID, deleteTenant, getTenant, parseTenantSettings, putTenant, type TenantRecord } from '../../tenants/store.ts';
 import { readJson } from './auth.ts';
 
 /** Path segments that cannot name a tenant because the server uses them itself. */
@@ -44,16 +45,22 @@ const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
   })),
 });
 
-/** Creates or replaces a tenant; a new tenant, or a new signing_alg, gets a fresh signing key first. */
+/**
+ * Creates or replaces a tenant. A new tenant, or a new signing_alg, gets a fresh signing key first;
+ * the key set learns of longer token lifetimes before any token is signed under them.
+ */
 export async function upsertTenant(c: Context<AppEnv>, id: string, body: unknown) {
-  const settings = parseOrThrow(tenantSettingsSchema, body);
+  const settings = parseTenantSettings(body, isDevelopment(c.env));
   const now = nowSeconds();
   const previous = await getTenant(c.env, id);
-  let keySet = await getKeySet(c.env, id);
-  if (keySet?.keys[0]?.alg !== settings.signing_alg) {
-    keySet = await rotateKey(c.env, id, keySet, settings.signing_alg, retentionOf(previous?.settings ?? settings), now);
-  }
-  const tenant: TenantRecord = { id, settings, createdAt: previous?.createdAt ?? now, updatedAt: now };
+  const keySet = await prepareKeySet(c.env, id, await getKeySet(c.env, id), settings.signing_alg, tokenTtlOf(settings), now);
+  const tenant: TenantRecord = {
+    id,
+    incarnation: previous?.incarnation ?? randomToken(16),
+    settings,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+  };
   await putTenant(c.env, tenant);
   return { created: !previous, view: describeTenant(tenant, keySet) };
 }
@@ -80,7 +87,7 @@ route(tenants, '/:tenant/keys/rotate', {
     const tenant = await existingTenant(c);
     const { settings } = tenant;
     const current = await getKeySet(c.env, tenant.id);
-    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, retentionOf(settings), nowSeconds());
+    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, tokenTtlOf(settings), nowSeconds());
     return c.json({ kid: rotated.keys[0]!.kid });
   },
 });

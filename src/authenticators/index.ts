@@ -1,0 +1,20 @@
+// The authenticator registry: a tenant's `authenticator.type` names its implementation; adding one
+// is one file and one line here. An unknown type is a loud configuration fault, never an approval.
+import { OAuthError } from '../errors.ts';
+import type { TenantRecord } from '../tenants/store.ts';
+import type { Authenticator } from './authenticator.ts';
+import { builtin } from './builtin.ts';
+
+const authenticators: Readonly<Record<string, Authenticator>> = { builtin };
+
+/** The authenticator the tenant is configured with. */
+export function authenticatorFor(tenant: TenantRecord): Authenticator {
+  const type = tenant.settings.authenticator.type;
+  const authenticator = Object.hasOwn(authenticators, type) ? authenticators[type] : undefined;
+  if (!authenticator) {
+    throw new OAuthError('server_error', 'The server is not configured', {
+      cause: new Error(`tenant ${tenant.id} has an unknown authenticator ${type}`),
+    });
+  }
+  return authenticator;
+}
