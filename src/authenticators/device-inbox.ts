@@ -19,10 +19,13 @@ export interface InboxEntry {
 
 const PREFIX = 'entry:';
 
+/** The storage key of a request's entry in a DeviceInbox (docs/storage.md). */
+export const inboxEntryKey = (requestId: string) => PREFIX + requestId;
+
 export class DeviceInbox extends DurableObject<Env> {
   /** Adds a pending request and makes sure an alarm will sweep it after it expires. */
   async add(entry: InboxEntry): Promise<void> {
-    this.ctx.storage.kv.put(PREFIX + entry.requestId, entry);
+    this.ctx.storage.kv.put(inboxEntryKey(entry.requestId), entry);
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null || alarm > entry.expiresAt) await this.ctx.storage.setAlarm(entry.expiresAt);
   }
@@ -37,13 +40,13 @@ export class DeviceInbox extends DurableObject<Env> {
 
   /** A pending entry, with its callback token, while it has not expired. */
   async get(requestId: string, now = Date.now()): Promise<InboxEntry | undefined> {
-    const entry = this.ctx.storage.kv.get<InboxEntry>(PREFIX + requestId);
+    const entry = this.ctx.storage.kv.get<InboxEntry>(inboxEntryKey(requestId));
     return entry && entry.expiresAt > now ? entry : undefined;
   }
 
   /** Drops an entry once it is answered, or when its request could not be stored. */
   async remove(requestId: string): Promise<void> {
-    this.ctx.storage.kv.delete(PREFIX + requestId);
+    this.ctx.storage.kv.delete(inboxEntryKey(requestId));
   }
 
   /** Forgets every entry: the user is gone. */
@@ -55,7 +58,7 @@ export class DeviceInbox extends DurableObject<Env> {
     const now = Date.now();
     let next: number | undefined;
     for (const entry of this.#entries()) {
-      if (entry.expiresAt <= now) this.ctx.storage.kv.delete(PREFIX + entry.requestId);
+      if (entry.expiresAt <= now) this.ctx.storage.kv.delete(inboxEntryKey(entry.requestId));
       else next = Math.min(next ?? Infinity, entry.expiresAt);
     }
     if (next !== undefined) await this.ctx.storage.setAlarm(next);

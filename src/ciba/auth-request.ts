@@ -15,7 +15,8 @@ import {
   type Transition,
 } from './state.ts';
 
-const STATE_KEY = 'state';
+/** The one storage key of an AuthRequest object (docs/storage.md). */
+export const STATE_KEY = 'state';
 
 export type CreateOutcome = { status: 'created' } | { status: 'exists' };
 

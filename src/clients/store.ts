@@ -86,7 +86,8 @@ export const describeClient = (client: ClientRecord) => ({
   ...client.metadata,
 });
 
-const clientKey = (tenantId: string, clientId: string) => `tenant:${tenantId}:client:${clientId}`;
+/** The KV key of a client record (docs/storage.md). */
+export const clientKey = (tenantId: string, clientId: string) => `tenant:${tenantId}:client:${clientId}`;
 export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
 export async function getClient(env: Env, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {

@@ -36,7 +36,8 @@ export interface SigningKey {
   key: CryptoKey;
 }
 
-const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
+/** The KV key of a tenant's key set (docs/storage.md). */
+export const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
 
 /** The tenant's key-encryption key, so a ciphertext cannot move between tenants. */
 const keyEncryptionKey = (env: Env, tenantId: string) => deriveSecret(env, 'signing keys', tenantId);

@@ -84,7 +84,8 @@ export interface TenantRecord {
   updatedAt: number;
 }
 
-const tenantKey = (tenantId: string) => `tenant:${tenantId}`;
+/** The KV key of a tenant record (docs/storage.md). */
+export const tenantKey = (tenantId: string) => `tenant:${tenantId}`;
 
 export async function getTenant(env: Env, tenantId: string): Promise<TenantRecord | undefined> {
   if (!TENANT_ID.test(tenantId)) return undefined;

@@ -59,14 +59,15 @@ export function normalizeLoginHint(hint: string): string {
   return trimmed.toLowerCase();
 }
 
-const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
+/** The KV keys of a user record and of a login hint's index entry (docs/storage.md). */
+export const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
 
 /** The sub a KV key names when it is a user record of the tenant, else undefined. */
 export function subOfUserKey(tenantId: string, keyName: string): string | undefined {
   const prefix = userKey(tenantId, '');
   return keyName.startsWith(prefix) ? keyName.slice(prefix.length) : undefined;
 }
-const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
+export const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
 
 export async function getUser(env: Env, tenantId: string, sub: string): Promise<UserRecord | undefined> {
   if (!SUB.test(sub)) return undefined;
