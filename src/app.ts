@@ -10,7 +10,7 @@ import { device } from './routes/device.ts';
 import { discovery } from './routes/discovery.ts';
 import { jwks } from './routes/jwks.ts';
 import { token } from './routes/token.ts';
-import { requireAdmin } from './routes/admin/auth.ts';
+import { requireAdmin } from './middleware/admin-auth.ts';
 import { clients } from './routes/admin/clients.ts';
 import { devSeed } from './routes/admin/dev-seed.ts';
 import { requests } from './routes/admin/requests.ts';

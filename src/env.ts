@@ -1,7 +1,6 @@
 // The Worker's bindings and the per-request variables the middleware sets.
 import type { AuthRequest } from './ciba/auth-request.ts';
 import type { DeviceInbox } from './authenticators/device-inbox.ts';
-import type { ClientRecord } from './clients/store.ts';
 import type { TenantRecord } from './tenants/store.ts';
 
 export interface Env {
@@ -18,8 +17,6 @@ export interface Variables {
   tenantId: string;
   tenant: TenantRecord;
   issuer: string;
-  client: ClientRecord;
-  form: import('./middleware/form.ts').FormParams;
 }
 
 export type AppEnv = { Bindings: Env; Variables: Variables };

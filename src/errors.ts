@@ -1,34 +1,13 @@
 // The one error type of the server, its code catalogue and the single renderer of error bodies
-// (RFC 6749 §5.2, CIBA §13, RFC 6750 §3.1). Every error on every path leaves through renderError.
+// (RFC 6749 §5.2, CIBA §13, RFC 6750 §3.1). Every error on every path leaves through renderError,
+// every status lives in this file, and every code is raised through one of the factories below.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigurationError } from './lib/secrets.ts';
+import { describeSchemaError, type SchemaError } from './lib/validation.ts';
 
-/** Every error code the server can put on the wire. */
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope'
-  | 'invalid_token'
-  | 'access_denied'
-  | 'expired_token'
-  | 'authorization_pending'
-  | 'slow_down'
-  | 'unknown_user_id'
-  | 'expired_login_hint_token'
-  | 'invalid_binding_message'
-  | 'invalid_user_code'
-  | 'missing_user_code'
-  | 'invalid_target'
-  | 'invalid_authorization_details'
-  | 'invalid_client_metadata'
-  | 'server_error'
-  | 'temporarily_unavailable';
-
-/** The status each code answers with unless a route says otherwise (CIBA §13, RFC 6749 §5.2). */
-const defaultStatus: Record<OAuthErrorCode, ContentfulStatusCode> = {
+/** Every error code the server can put on the wire, with the status it answers unless a factory says otherwise. */
+const defaultStatus = {
   invalid_request: 400,
   invalid_client: 401,
   invalid_grant: 400,
@@ -50,7 +29,9 @@ const defaultStatus: Record<OAuthErrorCode, ContentfulStatusCode> = {
   invalid_client_metadata: 400,
   server_error: 500,
   temporarily_unavailable: 503,
-};
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type OAuthErrorCode = keyof typeof defaultStatus;
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';
@@ -68,29 +49,81 @@ export class OAuthError extends Error {
   }
 }
 
-export const isOAuthErrorCode = (value: unknown): value is OAuthErrorCode =>
-  typeof value === 'string' && Object.hasOwn(defaultStatus, value);
+/** A quoted-string for an HTTP auth parameter (RFC 9110 §5.6.4): backslash and double quote escaped. */
+const quoted = (value: string) => `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 
-/** Factories, one per code the routes raise directly. */
-export const invalidRequest = (description: string, status?: ContentfulStatusCode) =>
-  new OAuthError('invalid_request', description, { status });
-export const invalidClient = (description: string, realm: string) =>
-  new OAuthError('invalid_client', description, {
-    headers: { 'WWW-Authenticate': `Basic realm="${realm}"` },
+// Contract §1: request shape, paths, methods, sizes.
+export const invalidRequest = (description: string) => new OAuthError('invalid_request', description);
+export const notFound = (description = 'Not found') => new OAuthError('invalid_request', description, { status: 404 });
+export const methodNotAllowed = (method: string, allow: readonly string[]) =>
+  new OAuthError('invalid_request', `The ${method} method is not allowed here`, {
+    status: 405,
+    headers: { Allow: allow.join(', ') },
   });
-export const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
-export const unauthorizedClient = (description: string) =>
-  new OAuthError('unauthorized_client', description);
-export const invalidScope = (description: string) => new OAuthError('invalid_scope', description);
+export const payloadTooLarge = (limit: number) =>
+  new OAuthError('invalid_request', `The request body exceeds ${limit} bytes`, { status: 413 });
+/** A write that conflicts with what is stored (a login hint another user holds, a decision already made). */
+export const conflict = (description: string) => new OAuthError('invalid_request', description, { status: 409 });
+/** A schema's first problem, naming the member, as `code` (invalid_request unless said). */
+export const fromSchemaError = (error: SchemaError, code: OAuthErrorCode = 'invalid_request') =>
+  new OAuthError(code, describeSchemaError(error));
+
+/** Parses `input` with `schema`, or throws its first problem as `code` (invalid_request unless said). */
+export function parseOrThrow<T>(
+  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: SchemaError } },
+  input: unknown,
+  code: OAuthErrorCode = 'invalid_request',
+): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw fromSchemaError(result.error, code);
+  return result.data;
+}
+
+// Contract §2 and the admin API: who is calling.
+export const invalidClient = (description: string, realm: string) =>
+  new OAuthError('invalid_client', description, { headers: { 'WWW-Authenticate': `Basic realm=${quoted(realm)}` } });
 export const invalidToken = (description: string) =>
   new OAuthError('invalid_token', description, {
-    headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"` },
+    headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description=${quoted(description)}` },
   });
-export const invalidClientMetadata = (description: string) =>
-  new OAuthError('invalid_client_metadata', description);
-export const notFound = (description = 'Not found') => invalidRequest(description, 404);
+export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description);
+export const invalidClientMetadata = (description: string) => new OAuthError('invalid_client_metadata', description);
+
+// Contract §3: the backchannel request.
+export const invalidScope = (description: string) => new OAuthError('invalid_scope', description);
+export const unknownUserId = (description: string) => new OAuthError('unknown_user_id', description);
+export const invalidBindingMessage = (description: string) => new OAuthError('invalid_binding_message', description);
+export const missingUserCode = (description: string) => new OAuthError('missing_user_code', description);
+export const invalidUserCode = (description: string) => new OAuthError('invalid_user_code', description);
+
+// Contract §4: the token endpoint.
+export const unsupportedGrantType = (grantType: string) =>
+  new OAuthError('unsupported_grant_type', `The grant type ${grantType} is not supported`);
+export const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+export const authorizationPending = () => new OAuthError('authorization_pending', 'The user has not answered yet');
+export const slowDown = (interval: number) =>
+  new OAuthError('slow_down', `Polling too fast; wait at least ${interval} seconds between polls`);
+/** CIBA §11: a denied request answers access_denied with 400 at the token endpoint. */
+export const accessDeniedAtToken = () => new OAuthError('access_denied', 'The user denied the request', { status: 400 });
+export const expiredToken = (description: string) => new OAuthError('expired_token', description);
+
+// Contract §5: the authenticator's callback.
+/** The callback of a request past its expiry: 410 Gone. */
+export const callbackExpired = () => new OAuthError('expired_token', 'The request has expired', { status: 410 });
+
+// Failures of the server itself.
 export const serverError = (cause: unknown) =>
   new OAuthError('server_error', 'The server met an unexpected condition', { cause });
+/** A configuration fault (no signing key, no secret, an unknown authenticator): 500, its cause logged. */
+export const notConfigured = (cause: string | Error, description = 'The server is not configured') =>
+  new OAuthError('server_error', description, {
+    cause: typeof cause === 'string' ? new ConfigurationError(cause) : cause,
+  });
+export const temporarilyUnavailable = (cause: unknown) =>
+  new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly', {
+    cause,
+    headers: { 'Retry-After': '1' },
+  });
 
 export const noStoreHeaders = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 
@@ -109,12 +142,11 @@ export function renderError(err: unknown, c: Context): Response {
   let oauth: OAuthError;
   if (err instanceof OAuthError) {
     oauth = err;
+  } else if (err instanceof ConfigurationError) {
+    oauth = notConfigured(err);
   } else if (isTransientDependencyFailure(err)) {
     console.error('dependency unavailable', err);
-    oauth = new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly', {
-      cause: err,
-      headers: { 'Retry-After': '1' },
-    });
+    oauth = temporarilyUnavailable(err);
   } else {
     console.error('unexpected failure', err);
     oauth = serverError(err);

@@ -32,7 +32,8 @@ export interface IdentifiedUser {
 
 /**
  * How a request reaches the user, in the order opening a request calls it (ciba/open-request.ts):
- * identify, then (once the request is stored) present, and withdraw when opening fails after that.
+ * identify, then (once the request is stored) present, and cancel when opening fails after that.
+ * Deleting a user or a tenant asks every authenticator to forget the user.
  */
 export interface Authenticator {
   /** Finds the user and checks what must hold before they are asked; touches no device. Throws the refusal's OAuthError. */
@@ -40,5 +41,7 @@ export interface Authenticator {
   /** Shows the stored request to the user, who may decide at once. */
   present(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
   /** Takes the request back from the user's device: it will never be honoured. */
-  withdraw(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
+  cancel(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
+  /** Forgets everything held for the user, so a later user with the same sub inherits nothing. */
+  forgetUser(env: Env, tenantId: string, sub: string): Promise<void>;
 }

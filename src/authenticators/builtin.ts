@@ -1,7 +1,7 @@
 // The built-in authenticator: users from the tenant's directory, asked on the device page through
 // their device inbox (contract §5).
 import type { Env } from '../env.ts';
-import { OAuthError } from '../errors.ts';
+import { invalidUserCode } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { constantTimeEqual } from '../lib/crypto.ts';
 import { resolveLoginHint } from '../users/hints.ts';
@@ -16,7 +16,7 @@ export const builtin: Authenticator = {
       const matches =
         user.userCodeHash !== undefined &&
         (await constantTimeEqual(await userCodeDigest(env, start.tenant.id, start.userCode), user.userCodeHash));
-      if (!matches) throw new OAuthError('invalid_user_code', 'The user_code is not correct');
+      if (!matches) throw invalidUserCode('The user_code is not correct');
     }
     return { sub: user.sub, claims: user.claims, incarnation: user.incarnation };
   },
@@ -35,7 +35,11 @@ export const builtin: Authenticator = {
     });
   },
 
-  async withdraw(env, start, user) {
+  async cancel(env, start, user) {
     await deviceInboxStub(env, start.tenant.id, user.sub).remove(start.requestId);
+  },
+
+  async forgetUser(env, tenantId, sub) {
+    await deviceInboxStub(env, tenantId, sub).clear();
   },
 };

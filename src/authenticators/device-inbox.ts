@@ -31,7 +31,8 @@ export class DeviceInbox extends DurableObject<Env> {
   }
 
   /** The entries still pending at `now`, oldest first. */
-  async list(now = Date.now()): Promise<Omit<InboxEntry, 'callbackToken'>[]> {
+  async list(): Promise<Omit<InboxEntry, 'callbackToken'>[]> {
+    const now = Date.now();
     return this.#entries()
       .filter((e) => e.expiresAt > now)
       .sort((a, b) => a.createdAt - b.createdAt)
@@ -39,9 +40,9 @@ export class DeviceInbox extends DurableObject<Env> {
   }
 
   /** A pending entry, with its callback token, while it has not expired. */
-  async get(requestId: string, now = Date.now()): Promise<InboxEntry | undefined> {
+  async get(requestId: string): Promise<InboxEntry | undefined> {
     const entry = this.ctx.storage.kv.get<InboxEntry>(inboxEntryKey(requestId));
-    return entry && entry.expiresAt > now ? entry : undefined;
+    return entry && entry.expiresAt > Date.now() ? entry : undefined;
   }
 
   /** Drops an entry once it is answered, or when its request could not be stored. */

@@ -1,6 +1,6 @@
 // The authenticator registry: a tenant's `authenticator.type` names its implementation; adding one
 // is one file and one line here. An unknown type is a loud configuration fault, never an approval.
-import { OAuthError } from '../errors.ts';
+import { notConfigured } from '../errors.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { Authenticator } from './authenticator.ts';
 import { builtin } from './builtin.ts';
@@ -11,10 +11,9 @@ const authenticators: Readonly<Record<string, Authenticator>> = { builtin };
 export function authenticatorFor(tenant: TenantRecord): Authenticator {
   const type = tenant.settings.authenticator.type;
   const authenticator = Object.hasOwn(authenticators, type) ? authenticators[type] : undefined;
-  if (!authenticator) {
-    throw new OAuthError('server_error', 'The server is not configured', {
-      cause: new Error(`tenant ${tenant.id} has an unknown authenticator ${type}`),
-    });
-  }
+  if (!authenticator) throw notConfigured(`tenant ${tenant.id} has an unknown authenticator ${type}`);
   return authenticator;
 }
+
+/** Every authenticator: deleting a user or tenant asks each to forget, whatever the tenant uses now. */
+export const everyAuthenticator = (): readonly Authenticator[] => Object.values(authenticators);

@@ -1,5 +1,6 @@
 // The auth request Durable Object: a thin shell around the pure state machine in state.ts.
 // One instance per auth_req_id; load → transition → save → set alarm, all synchronous on SQLite.
+// Time is the object's own: callers never pass it.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import {
@@ -45,18 +46,13 @@ export class AuthRequest extends DurableObject<Env> {
   }
 
   /** A token-endpoint poll; redeems an approved request exactly once (CIBA §11). */
-  async poll(input: PollInput, now = Date.now()): Promise<PollOutcome> {
-    return this.#apply(poll(this.#load(), input, now));
+  async poll(input: PollInput): Promise<PollOutcome> {
+    return this.#apply(poll(this.#load(), input, Date.now()));
   }
 
   /** The authenticator's decision (contract §5). */
-  async decide(
-    callbackTokenHash: string,
-    tenantIncarnation: string,
-    input: DecisionInput,
-    now = Date.now(),
-  ): Promise<DecideOutcome> {
-    return this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, now));
+  async decide(callbackTokenHash: string, tenantIncarnation: string, input: DecisionInput): Promise<DecideOutcome> {
+    return this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
   }
 
   /** The request's timeline for operators; undefined when unknown to this incarnation of the tenant. */

@@ -2,13 +2,12 @@
 // built-in device page, so both answer by the same rules.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
-import { OAuthError, invalidRequest, invalidToken } from '../errors.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { describeZodError } from '../lib/validation.ts';
+import { describeSchemaError } from '../lib/validation.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { authRequestStub, requestIdOf } from './auth-req-id.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import type { DecisionInput } from './state.ts';
+import type { DecideOutcome, DecisionInput } from './state.ts';
 
 const token = z.string().regex(/^[\x21-\x7E]+$/);
 
@@ -32,7 +31,7 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
       ok: false,
       description: missingMethod
         ? 'authentication_method is required to approve and must be a token of at most 64 characters'
-        : describeZodError(result.error),
+        : describeSchemaError(result.error),
     };
   }
   const decision = result.data;
@@ -52,21 +51,18 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
   };
 }
 
-/** Applies a decision to the request the callback token names; throws the contract's refusals. */
-export async function applyDecision(env: Env, tenant: TenantRecord, callbackToken: string, input: DecisionInput): Promise<void> {
+/**
+ * Applies a decision to the request the callback token names (contract §5) and returns the
+ * object's outcome; a malformed token is `invalid_token` like an unknown one. Throws only when a
+ * dependency fails, so every outcome is final.
+ */
+export async function applyDecision(
+  env: Env,
+  tenant: TenantRecord,
+  callbackToken: string,
+  input: DecisionInput,
+): Promise<DecideOutcome> {
   const requestId = requestIdOf(callbackToken);
-  if (!requestId) throw invalidToken('The callback token is not valid');
-  const outcome = await authRequestStub(env, tenant.id, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
-  switch (outcome.status) {
-    case 'invalid_token':
-      throw invalidToken('The callback token is not valid');
-    case 'invalid_request':
-      throw invalidRequest(outcome.description);
-    case 'expired':
-      throw new OAuthError('expired_token', 'The request has expired', { status: 410 });
-    case 'conflict':
-      throw invalidRequest(`The request was already ${outcome.current}`, 409);
-    case 'decided':
-      return;
-  }
+  if (!requestId) return { status: 'invalid_token' };
+  return authRequestStub(env, tenant.id, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
 }

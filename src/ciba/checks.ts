@@ -1,7 +1,7 @@
 // The backchannel authentication request's checks (CIBA §7.1, contract §3), each a small pure
 // function that returns the validated value or throws an OAuthError.
-import { OAuthError, invalidRequest, invalidScope } from '../errors.ts';
-import type { FormParams } from '../middleware/form.ts';
+import { invalidBindingMessage, invalidRequest, invalidScope, missingUserCode } from '../errors.ts';
+import type { FormParams } from '../http/form.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -64,10 +64,7 @@ const BINDING_MESSAGE = /^[\p{L}\p{M}\p{Nd}\p{Zs}\p{P}\p{Sc}]{1,64}$/u;
 export function checkBindingMessage(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if ([...value].length > 64 || !BINDING_MESSAGE.test(value)) {
-    throw new OAuthError(
-      'invalid_binding_message',
-      'binding_message must be 1 to 64 letters, digits, spaces, punctuation marks or currency signs',
-    );
+    throw invalidBindingMessage('binding_message must be 1 to 64 letters, digits, spaces, punctuation marks or currency signs');
   }
   return value;
 }
@@ -98,7 +95,7 @@ export function checkAcrValues(value: string | undefined): string[] | undefined 
 /** user_code: where both the tenant and the client use it, it is required. */
 export function checkUserCodePresence(value: string | undefined, required: boolean): string | undefined {
   if (required && value === undefined) {
-    throw new OAuthError('missing_user_code', 'user_code is required for this client');
+    throw missingUserCode('user_code is required for this client');
   }
   return required ? value : undefined;
 }

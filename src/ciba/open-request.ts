@@ -77,7 +77,7 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
 /** Takes a request that could not be shown back from the user and forgets it; failures are only logged. */
 async function undo(env: Env, authenticator: Authenticator, start: AuthenticationStart, user: IdentifiedUser) {
   const results = await Promise.allSettled([
-    authenticator.withdraw(env, start, user),
+    authenticator.cancel(env, start, user),
     authRequestStub(env, start.tenant.id, start.requestId).discard(),
   ]);
   for (const result of results) {

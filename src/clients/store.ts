@@ -2,8 +2,10 @@
 // Only a SHA-256 hash of the (256-bit, server-generated) client secret is stored.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
-import { invalidClientMetadata } from '../errors.ts';
-import { describeZodError, isAllowedOutboundUrl } from '../lib/validation.ts';
+import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
+import { randomToken, sha256 } from '../lib/crypto.ts';
+import { deleteKeysWithPrefix } from '../lib/kv.ts';
+import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
 export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -45,9 +47,7 @@ export interface ClientRecord {
 
 /** Validates client metadata (contract §6) or throws invalid_client_metadata. */
 export function parseClientMetadata(input: unknown, development: boolean): ClientMetadata {
-  const result = clientMetadataSchema.safeParse(input);
-  if (!result.success) throw invalidClientMetadata(describeZodError(result.error));
-  const metadata = result.data as ClientMetadata;
+  const metadata = parseOrThrow(clientMetadataSchema, input, 'invalid_client_metadata') as ClientMetadata;
   const method = metadata.token_endpoint_auth_method;
   if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(method)) {
     throw invalidClientMetadata(
@@ -99,8 +99,46 @@ export async function putClient(env: Env, client: ClientRecord): Promise<void> {
   await env.CONFIG.put(clientKey(client.tenantId, client.clientId), JSON.stringify(client));
 }
 
+/** A new client secret: 256 CSPRNG bits. Only its hash is kept. */
+const newClientSecret = () => randomToken(32);
+
+/**
+ * Registers a client (RFC 7591 §3.2.1): a fresh client_id (16 CSPRNG bytes) and secret, unless the
+ * caller fixes them (the development seed's demo-rp). Returns the record and the secret, shown once.
+ */
+export async function registerClient(
+  env: Env,
+  tenantId: string,
+  metadata: ClientMetadata,
+  now: number,
+  fixed?: { clientId: string; secret: string },
+): Promise<{ client: ClientRecord; secret: string }> {
+  const secret = fixed?.secret ?? newClientSecret();
+  const client: ClientRecord = {
+    clientId: fixed?.clientId ?? randomToken(16),
+    tenantId,
+    metadata,
+    secretHash: await sha256(secret),
+    issuedAt: now,
+  };
+  await putClient(env, client);
+  return { client, secret };
+}
+
+/** Gives the client a new secret; the old one stops working (within KV's propagation, docs/storage.md). */
+export async function rotateClientSecret(env: Env, client: ClientRecord): Promise<string> {
+  const secret = newClientSecret();
+  await putClient(env, { ...client, secretHash: await sha256(secret) });
+  return secret;
+}
+
 export async function deleteClient(env: Env, tenantId: string, clientId: string): Promise<void> {
   await env.CONFIG.delete(clientKey(tenantId, clientId));
+}
+
+/** Deletes every client of the tenant. */
+export async function deleteAllClients(env: Env, tenantId: string): Promise<void> {
+  await deleteKeysWithPrefix(env.CONFIG, clientKey(tenantId, ''));
 }
 
 export const displayName = (client: ClientRecord) => client.metadata.client_name ?? client.clientId;

@@ -1,11 +1,22 @@
-// The contract every grant type plugs in through (design principle 3).
-import type { Context } from 'hono';
-import type { AppEnv } from '../env.ts';
+// The contract every grant type plugs in through (design principle 3): a plain context in, a token
+// response out. No HTTP here; routes/token.ts renders the answer and every refusal is an OAuthError.
+import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
-import type { FormParams } from '../middleware/form.ts';
+import type { FormParams } from '../http/form.ts';
+import type { TenantRecord } from '../tenants/store.ts';
+import type { TokenResponse } from '../tokens/token-response.ts';
+
+/** What a grant needs to know of the request: the tenant, its issuer, the authenticated client, the form. */
+export interface GrantContext {
+  env: Env;
+  tenant: TenantRecord;
+  issuer: string;
+  client: ClientRecord;
+  form: FormParams;
+}
 
 export interface Grant {
   grantType: string;
   /** Handles a well-formed request from an authenticated client allowed to use this grant. */
-  handle(c: Context<AppEnv>, form: FormParams, client: ClientRecord): Promise<Response>;
+  handle(context: GrantContext): Promise<TokenResponse>;
 }

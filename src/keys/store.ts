@@ -2,7 +2,7 @@
 // a read path; private keys stored as JWE (dir, A256GCM) under a key derived from KEY_ENCRYPTION_SECRET.
 import { CompactEncrypt, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Env } from '../env.ts';
-import { OAuthError } from '../errors.ts';
+import { notConfigured } from '../errors.ts';
 import { deriveSecret } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
@@ -63,6 +63,10 @@ async function putKeySet(env: Env, tenantId: string, keySet: KeySet): Promise<vo
   await env.CONFIG.put(keysKey(tenantId), JSON.stringify(keySet));
 }
 
+export async function deleteKeySet(env: Env, tenantId: string): Promise<void> {
+  await env.CONFIG.delete(keysKey(tenantId));
+}
+
 // Decrypted keys are cached per isolate; a key's kid never changes meaning, so no invalidation.
 const signingKeyCache = new Map<string, Promise<SigningKey>>();
 
@@ -76,11 +80,7 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
 /** The record of the key that signs now; a tenant without keys is a server fault, not something to repair here. */
 async function currentKeyRecord(env: Env, tenantId: string): Promise<KeyRecord> {
   const record = (await getKeySet(env, tenantId))?.keys[0];
-  if (!record) {
-    throw new OAuthError('server_error', 'The server is not configured', {
-      cause: new Error(`tenant ${tenantId} has no signing key`),
-    });
-  }
+  if (!record) throw notConfigured(`tenant ${tenantId} has no signing key`);
   return record;
 }
 

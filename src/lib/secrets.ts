@@ -1,17 +1,17 @@
 // Keys derived from the KEY_ENCRYPTION_SECRET Worker secret with HKDF-SHA256, one per purpose and
 // tenant, so nothing made for one tenant or use serves another.
 import type { Env } from '../env.ts';
-import { OAuthError } from '../errors.ts';
 import { base64url, utf8 } from './encoding.ts';
+
+/** A deployment that lacks what it needs to run; the error renderer answers it as server_error. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
 
 /** 256 bits derived for `purpose` within `tenantId`; a missing secret is a loud configuration fault. */
 export async function deriveSecret(env: Env, purpose: string, tenantId: string): Promise<Uint8Array<ArrayBuffer>> {
   const secret = env.KEY_ENCRYPTION_SECRET;
-  if (!secret) {
-    throw new OAuthError('server_error', 'The server is not configured', {
-      cause: new Error('KEY_ENCRYPTION_SECRET is not set'),
-    });
-  }
+  if (!secret) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
   const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt: utf8(`ciba-edge ${purpose}`), info: utf8(`tenant:${tenantId}`) },

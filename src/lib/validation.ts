@@ -1,23 +1,17 @@
-// Turning zod failures into OAuth errors that name the offending parameter (design principle 5).
-import type { z } from 'zod';
-import { OAuthError, type OAuthErrorCode } from '../errors.ts';
+// Plain validation helpers: naming a schema's first problem, and which outbound URLs are acceptable.
+// Nothing here knows the wire's error catalogue (errors.ts turns problems into OAuth errors).
 
-export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid value';
-  const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
+/** What a failed schema parse reports: its issues, each with the path to the offending member. */
+export interface SchemaError {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
 }
 
-/** Parses `input` with `schema` or throws an OAuthError of `code` describing the first problem. */
-export function parseOrThrow<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  code: OAuthErrorCode = 'invalid_request',
-): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new OAuthError(code, describeZodError(result.error));
-  return result.data;
+/** `member.path: message` for the first issue, so an error names the parameter (design principle 5). */
+export function describeSchemaError(error: SchemaError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid value';
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
 }
 
 /** Is this an absolute http(s) URL acceptable for outbound calls (https, or loopback http in development)? */

@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
-import { authenticateClient } from '../middleware/client-auth.ts';
-import { parseForm } from '../middleware/form.ts';
-import { route } from '../middleware/methods.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
 import { openAuthRequest } from '../ciba/open-request.ts';
 import {
   checkAcrValues,

@@ -3,8 +3,9 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidToken } from '../errors.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
-import { mediaTypeOf, readBody } from '../middleware/form.ts';
-import { route } from '../middleware/methods.ts';
+import { decisionRefusal } from '../http/decision.ts';
+import { mediaTypeOf, readBody } from '../http/form.ts';
+import { route } from '../http/route.ts';
 
 export const cibaCallback = new Hono<AppEnv>();
 
@@ -22,7 +23,8 @@ route(cibaCallback, '/', {
     }
     const input =
       body === undefined ? { ok: false as const, description: 'The body must be a JSON object' } : parseDecision(body);
-    await applyDecision(c.env, c.get('tenant'), match[1]!, input);
+    const refusal = decisionRefusal(await applyDecision(c.env, c.get('tenant'), match[1]!, input));
+    if (refusal) throw refusal;
     return c.body(null, 204, { 'Cache-Control': 'no-store' });
   },
 });

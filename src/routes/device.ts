@@ -5,12 +5,13 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppEnv } from '../env.ts';
-import { OAuthError, invalidRequest, notFound } from '../errors.ts';
+import { invalidRequest, notFound } from '../errors.ts';
+import { decisionRefusal } from '../http/decision.ts';
 import { deviceInboxStub, type InboxEntry } from '../authenticators/device-inbox.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
 import { isRequestId } from '../ciba/auth-req-id.ts';
-import { parseForm } from '../middleware/form.ts';
-import { route } from '../middleware/methods.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
 import { AMR_BY_METHOD } from '../tokens/amr.ts';
 import { findUserByLoginHint } from '../users/store.ts';
 
@@ -111,14 +112,12 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
     const inbox = user ? deviceInboxStub(c.env, tenantId, user.sub) : undefined;
     const entry = await inbox?.get(requestId);
     if (!inbox || !entry) throw notFound('No such pending request for this user');
-    try {
-      await applyDecision(c.env, c.get('tenant'), entry.callbackToken, input);
-    } catch (err) {
-      // A final answer (already decided, expired, unknown) clears the entry; a passing fault keeps it to retry.
-      if (err instanceof OAuthError && err.status < 500) await inbox.remove(requestId);
-      throw err;
-    }
+    // Every outcome is final (taken, already decided, expired, unknown) and clears the entry; a
+    // dependency that fails throws instead, and the entry stays for the user to try again.
+    const outcome = await applyDecision(c.env, c.get('tenant'), entry.callbackToken, input);
     await inbox.remove(requestId);
+    const refusal = decisionRefusal(outcome);
+    if (refusal) throw refusal;
     return c.redirect(`/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}&done=${decision}`, 303);
   },
 });

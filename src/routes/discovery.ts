@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { CIBA_GRANT_TYPE, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
-import { route } from '../middleware/methods.ts';
+import { route } from '../http/route.ts';
 
 export const discovery = new Hono<AppEnv>();
 

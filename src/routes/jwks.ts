@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
-import { route } from '../middleware/methods.ts';
+import { route } from '../http/route.ts';
 
 export const jwks = new Hono<AppEnv>();
 

@@ -1,11 +1,12 @@
-// POST /{tenant}/as/token — the token endpoint (RFC 6749 §3.2, contract §4); grants come from the registry.
+// POST /{tenant}/as/token — the token endpoint (RFC 6749 §3.2, contract §4); grants come from the
+// registry, take a plain context and return the token response this route renders.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { OAuthError, invalidRequest, unauthorizedClient } from '../errors.ts';
+import { invalidRequest, noStoreHeaders, unauthorizedClient, unsupportedGrantType } from '../errors.ts';
 import { grantsByType } from '../grants/index.ts';
-import { authenticateClient } from '../middleware/client-auth.ts';
-import { parseForm } from '../middleware/form.ts';
-import { route } from '../middleware/methods.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
 
 export const token = new Hono<AppEnv>();
 
@@ -17,10 +18,11 @@ route(token, '/', {
     const grantType = form.get('grant_type');
     if (grantType === undefined) throw invalidRequest('The grant_type parameter is required');
     const grant = grantsByType.get(grantType);
-    if (!grant) throw new OAuthError('unsupported_grant_type', `The grant type ${grantType} is not supported`);
+    if (!grant) throw unsupportedGrantType(grantType);
     if (!client.metadata.grant_types.includes(grantType)) {
       throw unauthorizedClient(`This client may not use the ${grantType} grant`);
     }
-    return grant.handle(c, form, client);
+    const tokens = await grant.handle({ env: c.env, tenant: c.get('tenant'), issuer: c.get('issuer'), client, form });
+    return c.json(tokens, 200, noStoreHeaders);
   },
 });

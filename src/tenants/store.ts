@@ -1,10 +1,8 @@
 // Tenants (environments): their settings schema (contract §6) and their KV records.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
-import { deviceInboxStub } from '../authenticators/device-inbox.ts';
-import { subOfUserKey } from '../users/store.ts';
-import { invalidRequest } from '../errors.ts';
-import { isAllowedOutboundUrl, parseOrThrow } from '../lib/validation.ts';
+import { invalidRequest, parseOrThrow } from '../errors.ts';
+import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
@@ -96,20 +94,7 @@ export async function putTenant(env: Env, tenant: TenantRecord): Promise<void> {
   await env.CONFIG.put(tenantKey(tenant.id), JSON.stringify(tenant));
 }
 
-/** Deletes the tenant and everything stored under it. */
+/** Deletes the tenant record; the tenant's other records belong to their own stores (tenants/operations.ts). */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   await env.CONFIG.delete(tenantKey(tenantId));
-  let cursor: string | undefined;
-  do {
-    const page = await env.CONFIG.list({ prefix: `${tenantKey(tenantId)}:`, cursor });
-    await Promise.all(
-      page.keys.map(async (k) => {
-        const sub = subOfUserKey(tenantId, k.name);
-        // A later tenant with the same id must not inherit its users' pending requests.
-        if (sub !== undefined) await deviceInboxStub(env, tenantId, sub).clear();
-        await env.CONFIG.delete(k.name);
-      }),
-    );
-    cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor);
 }

@@ -1,7 +1,7 @@
 // Resolving a login_hint to a directory user (contract §3): a plain identifier, or an RFC 9493
 // subject identifier as JSON (email, phone_number, iss_sub with our issuer, opaque).
 import type { Env } from '../env.ts';
-import { OAuthError, invalidRequest } from '../errors.ts';
+import { invalidRequest, unknownUserId } from '../errors.ts';
 import { findUserByLoginHint, getUser, type UserRecord } from './store.ts';
 
 type SubjectIdentifier =
@@ -68,6 +68,6 @@ export async function resolveLoginHint(env: Env, tenantId: string, issuer: strin
   } else {
     user = await findUserByLoginHint(env, tenantId, hint);
   }
-  if (!user) throw new OAuthError('unknown_user_id', 'No user matches the hint');
+  if (!user) throw unknownUserId('No user matches the hint');
   return user;
 }

@@ -1,11 +1,11 @@
 // The built-in user directory (contract §6): users by `sub`, with an index from each login hint.
 import { z } from 'zod';
 import type { Env } from '../env.ts';
-import { invalidRequest } from '../errors.ts';
+import { conflict } from '../errors.ts';
 import { keyedDigest } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
-import { deviceInboxStub } from '../authenticators/device-inbox.ts';
+import { deleteKeysWithPrefix, listKeyNames } from '../lib/kv.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
 
@@ -62,11 +62,6 @@ export function normalizeLoginHint(hint: string): string {
 /** The KV keys of a user record and of a login hint's index entry (docs/storage.md). */
 export const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
 
-/** The sub a KV key names when it is a user record of the tenant, else undefined. */
-export function subOfUserKey(tenantId: string, keyName: string): string | undefined {
-  const prefix = userKey(tenantId, '');
-  return keyName.startsWith(prefix) ? keyName.slice(prefix.length) : undefined;
-}
 export const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
 
 export async function getUser(env: Env, tenantId: string, sub: string): Promise<UserRecord | undefined> {
@@ -93,7 +88,7 @@ export async function putUser(
   const hints = [...new Set(input.login_hints.map(normalizeLoginHint))];
   const owners = await Promise.all(hints.map((h) => env.CONFIG.get(hintKey(tenantId, h))));
   const taken = hints.find((_, i) => owners[i] !== null && owners[i] !== sub);
-  if (taken !== undefined) throw invalidRequest(`login_hints: ${taken} already belongs to another user`, 409);
+  if (taken !== undefined) throw conflict(`login_hints: ${taken} already belongs to another user`);
   const user: UserRecord = {
     sub,
     incarnation: previous?.incarnation ?? randomToken(16),
@@ -119,9 +114,21 @@ export async function deleteUser(env: Env, tenantId: string, sub: string): Promi
   if (!user) return false;
   await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
   await env.CONFIG.delete(userKey(tenantId, sub));
-  // A later user with the same sub must not inherit this one's pending requests.
-  await deviceInboxStub(env, tenantId, sub).clear();
   return true;
+}
+
+/** The subs of every user in the tenant's directory. */
+export async function listUserSubs(env: Env, tenantId: string): Promise<string[]> {
+  const prefix = userKey(tenantId, '');
+  return (await listKeyNames(env.CONFIG, prefix)).map((name) => name.slice(prefix.length));
+}
+
+/** Deletes every user record and login hint of the tenant. */
+export async function deleteAllUsers(env: Env, tenantId: string): Promise<void> {
+  await Promise.all([
+    deleteKeysWithPrefix(env.CONFIG, userKey(tenantId, '')),
+    deleteKeysWithPrefix(env.CONFIG, hintKey(tenantId, '')),
+  ]);
 }
 
 /** The user's public view for the admin API: never the user code or its hash. */

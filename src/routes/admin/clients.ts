@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
-import { invalidRequest, notFound } from '../../errors.ts';
+import { invalidRequest, noStoreHeaders, notFound } from '../../errors.ts';
 import {
   CLIENT_ID,
   deleteClient,
@@ -11,18 +11,16 @@ import {
   getClient,
   parseClientMetadata,
   putClient,
+  registerClient,
+  rotateClientSecret,
   type ClientRecord,
 } from '../../clients/store.ts';
-import { randomToken, sha256 } from '../../lib/crypto.ts';
+import { existingTenant } from '../../http/admin.ts';
+import { readJson } from '../../http/form.ts';
+import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { route } from '../../middleware/methods.ts';
-import { readJson } from './auth.ts';
-import { existingTenant } from './tenants.ts';
 
 export const clients = new Hono<AppEnv>();
-
-/** A new client secret: 256 CSPRNG bits. Only its hash is kept. */
-export const newClientSecret = () => randomToken(32);
 
 async function existingClient(c: Context<AppEnv>): Promise<ClientRecord> {
   const tenant = await existingTenant(c);
@@ -37,18 +35,12 @@ route(clients, '/:tenant/clients', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
-    const secret = newClientSecret();
-    const client: ClientRecord = {
-      clientId: randomToken(16),
-      tenantId: tenant.id,
-      metadata,
-      secretHash: await sha256(secret),
-      issuedAt: nowSeconds(),
-    };
-    await putClient(c.env, client);
-    return c.json({ ...describeClient(client), client_secret: secret, client_secret_expires_at: 0 }, 201, {
-      'Cache-Control': 'no-store',
-    });
+    const { client, secret } = await registerClient(c.env, tenant.id, metadata, nowSeconds());
+    return c.json(
+      { ...describeClient(client), client_secret: secret, client_secret_expires_at: 0 },
+      201,
+      { 'Cache-Control': noStoreHeaders['Cache-Control'] },
+    );
   },
 });
 
@@ -71,8 +63,9 @@ route(clients, '/:tenant/clients/:client_id', {
 route(clients, '/:tenant/clients/:client_id/secret', {
   POST: async (c) => {
     const client = await existingClient(c);
-    const secret = newClientSecret();
-    await putClient(c.env, { ...client, secretHash: await sha256(secret) });
-    return c.json({ client_id: client.clientId, client_secret: secret }, 200, { 'Cache-Control': 'no-store' });
+    const secret = await rotateClientSecret(c.env, client);
+    return c.json({ client_id: client.clientId, client_secret: secret }, 200, {
+      'Cache-Control': noStoreHeaders['Cache-Control'],
+    });
   },
 });

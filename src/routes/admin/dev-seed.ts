@@ -3,15 +3,14 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
-import { OAuthError, notFound } from '../../errors.ts';
+import { notConfigured, notFound } from '../../errors.ts';
 import { checkSigningKey } from '../../keys/store.ts';
-import { getClient, parseClientMetadata, putClient } from '../../clients/store.ts';
-import { sha256 } from '../../lib/crypto.ts';
+import { getClient, parseClientMetadata, registerClient } from '../../clients/store.ts';
+import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { route } from '../../middleware/methods.ts';
-import { getTenant } from '../../tenants/store.ts';
+import { upsertTenant } from '../../tenants/operations.ts';
+import { getTenant, parseTenantSettings } from '../../tenants/store.ts';
 import { getUser, putUser } from '../../users/store.ts';
-import { upsertTenant } from './tenants.ts';
 
 export const DEMO = {
   tenant: 'demo',
@@ -29,24 +28,15 @@ route(devSeed, '/seed', {
     const now = nowSeconds();
     const created: string[] = [];
     if (!(await getTenant(c.env, DEMO.tenant))) {
-      await upsertTenant(c, DEMO.tenant, {});
+      await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({}, true), now);
       created.push(`tenant ${DEMO.tenant}`);
     }
     if (!(await getClient(c.env, DEMO.tenant, DEMO.clientId))) {
-      await putClient(c.env, {
-        clientId: DEMO.clientId,
-        tenantId: DEMO.tenant,
-        metadata: parseClientMetadata(
-          {
-            client_name: 'Demo Bank',
-            token_endpoint_auth_method: 'client_secret_basic',
-            backchannel_token_delivery_mode: 'poll',
-          },
-          true,
-        ),
-        secretHash: await sha256(DEMO.clientSecret),
-        issuedAt: now,
-      });
+      const metadata = parseClientMetadata(
+        { client_name: 'Demo Bank', token_endpoint_auth_method: 'client_secret_basic', backchannel_token_delivery_mode: 'poll' },
+        true,
+      );
+      await registerClient(c.env, DEMO.tenant, metadata, now, { clientId: DEMO.clientId, secret: DEMO.clientSecret });
       created.push(`client ${DEMO.clientId}`);
     }
     if (!(await getUser(c.env, DEMO.tenant, DEMO.sub))) {
@@ -65,10 +55,9 @@ route(devSeed, '/seed', {
     try {
       await checkSigningKey(c.env, DEMO.tenant);
     } catch (cause) {
-      throw new OAuthError(
-        'server_error',
+      throw notConfigured(
+        cause instanceof Error ? cause : String(cause),
         'The demo signing key does not decrypt with this KEY_ENCRYPTION_SECRET: delete .wrangler/state, or restore the .dev.vars that made it',
-        { cause },
       );
     }
     return c.json({ created });

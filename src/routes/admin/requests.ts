@@ -4,8 +4,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { invalidRequest, notFound } from '../../errors.ts';
 import { authRequestStub, isRequestId } from '../../ciba/auth-req-id.ts';
-import { route } from '../../middleware/methods.ts';
-import { existingTenant } from './tenants.ts';
+import { existingTenant } from '../../http/admin.ts';
+import { route } from '../../http/route.ts';
 
 export const requests = new Hono<AppEnv>();
 

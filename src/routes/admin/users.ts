@@ -2,13 +2,13 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
-import { invalidRequest, notFound } from '../../errors.ts';
+import { invalidRequest, notFound, parseOrThrow } from '../../errors.ts';
+import { existingTenant } from '../../http/admin.ts';
+import { readJson } from '../../http/form.ts';
+import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { parseOrThrow } from '../../lib/validation.ts';
-import { route } from '../../middleware/methods.ts';
-import { SUB, deleteUser, describeUser, getUser, putUser, userInputSchema } from '../../users/store.ts';
-import { readJson } from './auth.ts';
-import { existingTenant } from './tenants.ts';
+import { removeUser } from '../../users/operations.ts';
+import { SUB, describeUser, getUser, putUser, userInputSchema } from '../../users/store.ts';
 
 export const users = new Hono<AppEnv>();
 
@@ -34,7 +34,7 @@ route(users, '/:tenant/users/:sub', {
   },
   DELETE: async (c) => {
     const tenant = await existingTenant(c);
-    if (!(await deleteUser(c.env, tenant.id, subParam(c)))) throw notFound('Unknown user');
+    if (!(await removeUser(c.env, tenant.id, subParam(c)))) throw notFound('Unknown user');
     return c.body(null, 204);
   },
 });

@@ -1,7 +1,7 @@
 // Declares the methods a path takes; any other method gets 405 invalid_request with Allow (contract §1).
 import type { Handler, Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { OAuthError } from '../errors.ts';
+import { methodNotAllowed } from '../errors.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -10,9 +10,6 @@ export function route(app: Hono<AppEnv>, path: string, handlers: Partial<Record<
   for (const method of allowed) app.on(method, path, handlers[method]!);
   const allow = allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
   app.all(path, (c) => {
-    throw new OAuthError('invalid_request', `The ${c.req.method} method is not allowed here`, {
-      status: 405,
-      headers: { Allow: allow.join(', ') },
-    });
+    throw methodNotAllowed(c.req.method, allow);
   });
 }

@@ -1,8 +1,8 @@
-// Reading request bodies under the 64 KiB limit and parsing OAuth forms (RFC 6749 §3.1, contract §1):
-// empty values count as absent; repeated parameters are refused (except RFC 8707's `resource`).
+// Reading request bodies under the 64 KiB limit: OAuth forms (RFC 6749 §3.1, contract §1), where empty
+// values count as absent and repeated parameters are refused (except RFC 8707's `resource`), and JSON.
 import type { Context } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { invalidRequest } from '../errors.ts';
+import { invalidRequest, payloadTooLarge } from '../errors.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const REPEATABLE = new Set(['resource']);
@@ -10,7 +10,7 @@ const REPEATABLE = new Set(['resource']);
 /** Reads the body as text, answering 413 past the limit (checked before anything else is parsed). */
 export async function readBody(c: Context<AppEnv>): Promise<string> {
   const declared = Number(c.req.header('Content-Length'));
-  const tooLarge = () => invalidRequest(`The request body exceeds ${MAX_BODY_BYTES} bytes`, 413);
+  const tooLarge = () => payloadTooLarge(MAX_BODY_BYTES);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
   const body = c.req.raw.body;
   if (!body) return '';
@@ -89,4 +89,15 @@ export async function parseForm(c: Context<AppEnv>): Promise<FormParams> {
     return new FormParams([], 'The body must be application/x-www-form-urlencoded');
   }
   return new FormParams(new URLSearchParams(text));
+}
+
+/** Reads a JSON body (64 KiB limit); the admin API and the callback take JSON. */
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await readBody(c);
+  if (mediaTypeOf(c) !== 'application/json') throw invalidRequest('The body must be application/json');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidRequest('The body is not valid JSON');
+  }
 }

@@ -1,0 +1,44 @@
+// Operations on a whole tenant that span stores: creating or replacing one (with its signing keys)
+// and deleting one (asking every authenticator to forget its users, then each store to delete).
+import type { Env } from '../env.ts';
+import { everyAuthenticator } from '../authenticators/index.ts';
+import { deleteAllClients } from '../clients/store.ts';
+import { deleteKeySet, getKeySet, prepareKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
+import { randomToken } from '../lib/crypto.ts';
+import { deleteAllUsers, listUserSubs } from '../users/store.ts';
+import { deleteTenant, getTenant, putTenant, type TenantRecord, type TenantSettings } from './store.ts';
+
+/**
+ * Creates or replaces a tenant (contract §6). A new tenant, or a new signing_alg, gets a fresh
+ * signing key first; the key set learns of longer token lifetimes before any token is signed under them.
+ */
+export async function upsertTenant(
+  env: Env,
+  id: string,
+  settings: TenantSettings,
+  now: number,
+): Promise<{ created: boolean; tenant: TenantRecord; keySet: KeySet }> {
+  const previous = await getTenant(env, id);
+  const keySet = await prepareKeySet(env, id, await getKeySet(env, id), settings.signing_alg, tokenTtlOf(settings), now);
+  const tenant: TenantRecord = {
+    id,
+    incarnation: previous?.incarnation ?? randomToken(16),
+    settings,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+  };
+  await putTenant(env, tenant);
+  return { created: !previous, tenant, keySet };
+}
+
+/**
+ * Deletes a tenant: its record first, so it stops resolving at once; then every authenticator
+ * forgets its users and each store deletes its records. Its requests' Durable Objects expire on
+ * their own and answer to no later tenant of the same id (docs/storage.md, incarnations).
+ */
+export async function removeTenant(env: Env, tenantId: string): Promise<void> {
+  await deleteTenant(env, tenantId);
+  const subs = await listUserSubs(env, tenantId);
+  await Promise.all(subs.flatMap((sub) => everyAuthenticator().map((a) => a.forgetUser(env, tenantId, sub))));
+  await Promise.all([deleteAllUsers(env, tenantId), deleteAllClients(env, tenantId), deleteKeySet(env, tenantId)]);
+}
