@@ -1,6 +1,7 @@
 // Applying an authenticator's decision (contract §5): shared by the callback endpoint and the
 // built-in device page, so both answer by the same rules.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { describeSchemaError } from '../lib/validation.ts';
@@ -9,18 +10,23 @@ import { authRequestStub, requestIdOf } from './auth-req-id.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { DecideOutcome, DecisionInput } from './state.ts';
 
-const token = z.string().regex(/^[\x21-\x7E]+$/);
+/** A printable-ASCII token of at most `max` characters. */
+const token = (max: number) => z.string().check(z.regex(/^[\x21-\x7E]+$/), z.maxLength(max));
 
-const decisionSchema = z.discriminatedUnion('status', [
-  z.object({
-    status: z.literal('approved'),
-    authentication_method: token.max(64),
-    acr: token.max(256).optional(),
-    amr: z.array(token.max(64)).min(1).max(16).optional(),
-    auth_time: z.number().int().positive().optional(),
-  }),
-  z.object({ status: z.literal('denied') }),
-], { error: 'status must be "approved" or "denied"' });
+const decisionSchema = z.discriminatedUnion(
+  'status',
+  [
+    z.object({
+      status: z.literal('approved'),
+      authentication_method: token(64),
+      acr: z.optional(token(256)),
+      amr: z.optional(z.array(token(64)).check(z.minLength(1), z.maxLength(16))),
+      auth_time: z.optional(z.int().check(z.positive())),
+    }),
+    z.object({ status: z.literal('denied') }),
+  ],
+  { error: 'status must be "approved" or "denied"' },
+);
 
 /** Reads a decision body into the state machine's input; problems become a described refusal. */
 export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput {

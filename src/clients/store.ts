@@ -1,6 +1,7 @@
 // Clients: RFC 7591 metadata with CIBA's backchannel_* members, validated, and their KV records.
 // Only a SHA-256 hash of the (256-bit, server-generated) client secret is stored.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
@@ -15,20 +16,22 @@ export const SUPPORTED_DELIVERY_MODES = ['poll'] as const;
 const notYet = (what: string) => `${what} is not supported yet`;
 
 /** The metadata the admin API accepts; unknown members are ignored (RFC 7591 §2). */
+const notYetMember = (what: string) => z.optional(z.undefined({ error: notYet(what) }));
+
 const clientMetadataSchema = z.object({
-  client_name: z.string().min(1).max(200).optional(),
-  token_endpoint_auth_method: z.string().default('client_secret_basic'),
-  grant_types: z.array(z.string()).default([CIBA_GRANT_TYPE]),
-  backchannel_token_delivery_mode: z.string().default('poll'),
-  backchannel_client_notification_endpoint: z.string().optional(),
-  backchannel_user_code_parameter: z.boolean().default(false),
-  backchannel_authentication_request_signing_alg: z
-    .undefined({ error: notYet('backchannel_authentication_request_signing_alg (signed request objects)') })
-    .optional(),
-  jwks: z.undefined({ error: notYet('jwks (the JWT client authentication methods)') }).optional(),
-  jwks_uri: z.undefined({ error: notYet('jwks_uri (the JWT client authentication methods)') }).optional(),
-  scope: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/).optional(),
-  contacts: z.array(z.string()).optional(),
+  client_name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  token_endpoint_auth_method: z._default(z.string(), 'client_secret_basic'),
+  grant_types: z._default(z.array(z.string()), [CIBA_GRANT_TYPE]),
+  backchannel_token_delivery_mode: z._default(z.string(), 'poll'),
+  backchannel_client_notification_endpoint: z.optional(z.string()),
+  backchannel_user_code_parameter: z._default(z.boolean(), false),
+  backchannel_authentication_request_signing_alg: notYetMember(
+    'backchannel_authentication_request_signing_alg (signed request objects)',
+  ),
+  jwks: notYetMember('jwks (the JWT client authentication methods)'),
+  jwks_uri: notYetMember('jwks_uri (the JWT client authentication methods)'),
+  scope: z.optional(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/))),
+  contacts: z.optional(z.array(z.string())),
 });
 
 export type ClientMetadata = z.output<typeof clientMetadataSchema> & {

@@ -1,5 +1,6 @@
 // Tenants (environments): their settings schema (contract §6) and their KV records.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
@@ -21,41 +22,50 @@ export const LIFETIME_BOUNDS = {
   refresh_token_ttl: 365 * 86400,
 } as const;
 
-const seconds = (name: keyof typeof LIFETIME_BOUNDS) => z.number().int().positive().max(LIFETIME_BOUNDS[name]);
-const absoluteUri = z.string().refine((v) => URL.canParse(v) && !new URL(v).hash, 'must be an absolute URI without a fragment');
+const seconds = (name: keyof typeof LIFETIME_BOUNDS, fallback: number) =>
+  z._default(z.int().check(z.positive(), z.maximum(LIFETIME_BOUNDS[name])), fallback);
+const absoluteUri = z
+  .string()
+  .check(z.refine((v) => URL.canParse(v) && !new URL(v).hash, 'must be an absolute URI without a fragment'));
 
-const authenticatorSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('builtin') }).strict()], {
+const authenticatorSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('builtin') })], {
   error: 'authenticator.type must be "builtin" (the webhook authenticator is not supported yet)',
 });
 
 const trustedHintIssuer = z
-  .object({ issuer: z.string().min(1), jwks_uri: z.url().optional(), jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).optional() })
-  .strict()
-  .refine((v) => (v.jwks_uri === undefined) !== (v.jwks === undefined), 'give exactly one of jwks_uri and jwks');
+  .strictObject({
+    issuer: z.string().check(z.minLength(1)),
+    jwks_uri: z.optional(z.url()),
+    jwks: z.optional(z.object({ keys: z.array(z.record(z.string(), z.unknown())) })),
+  })
+  .check(z.refine((v) => (v.jwks_uri === undefined) !== (v.jwks === undefined), 'give exactly one of jwks_uri and jwks'));
 
 /** Tenant settings as the admin API takes them; every member has the contract's default. */
 export const tenantSettingsSchema = z
-  .object({
-    authenticator: authenticatorSchema.default({ type: 'builtin' }),
-    auth_req_ttl: seconds('auth_req_ttl').default(300),
-    max_auth_req_ttl: seconds('max_auth_req_ttl').default(3600),
-    poll_interval: seconds('poll_interval').default(5),
-    access_token_ttl: seconds('access_token_ttl').default(3600),
-    id_token_ttl: seconds('id_token_ttl').default(3600),
-    refresh_token_ttl: seconds('refresh_token_ttl').default(30 * 24 * 3600),
-    signing_alg: z.enum(SIGNING_ALGS).default('ES256'),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token')).default(['openid', 'profile', 'email', 'phone']),
-    resources: z.array(absoluteUri).default([]),
-    authorization_details_types_supported: z.array(z.string().min(1)).default([]),
-    backchannel_user_code_parameter_supported: z.boolean().default(false),
-    trusted_hint_issuers: z.array(trustedHintIssuer).default([]),
+  .strictObject({
+    authenticator: z._default(authenticatorSchema, { type: 'builtin' as const }),
+    auth_req_ttl: seconds('auth_req_ttl', 300),
+    max_auth_req_ttl: seconds('max_auth_req_ttl', 3600),
+    poll_interval: seconds('poll_interval', 5),
+    access_token_ttl: seconds('access_token_ttl', 3600),
+    id_token_ttl: seconds('id_token_ttl', 3600),
+    refresh_token_ttl: seconds('refresh_token_ttl', 30 * 24 * 3600),
+    signing_alg: z._default(z.enum(SIGNING_ALGS), 'ES256'),
+    scopes: z._default(z.array(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token'))), [
+      'openid',
+      'profile',
+      'email',
+      'phone',
+    ]),
+    resources: z._default(z.array(absoluteUri), []),
+    authorization_details_types_supported: z._default(z.array(z.string().check(z.minLength(1))), []),
+    backchannel_user_code_parameter_supported: z._default(z.boolean(), false),
+    trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
   })
-  .strict()
-  .refine((s) => s.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] })
-  .refine((s) => s.auth_req_ttl <= s.max_auth_req_ttl, {
-    message: 'must not exceed max_auth_req_ttl',
-    path: ['auth_req_ttl'],
-  });
+  .check(
+    z.refine((s) => s.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] }),
+    z.refine((s) => s.auth_req_ttl <= s.max_auth_req_ttl, { message: 'must not exceed max_auth_req_ttl', path: ['auth_req_ttl'] }),
+  );
 
 export type TenantSettings = z.output<typeof tenantSettingsSchema>;
 

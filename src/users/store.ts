@@ -1,5 +1,6 @@
 // The built-in user directory (contract §6): users by `sub`, with an index from each login hint.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';
 import { keyedDigest } from '../lib/secrets.ts';
@@ -18,22 +19,21 @@ export const MAX_LOGIN_HINT_BYTES = 320;
 
 const hintBytes = (hint: string) => utf8(normalizeLoginHint(hint)).byteLength;
 
-export const userInputSchema = z
-  .object({
-    login_hints: z
-      .array(
-        z
-          .string()
-          .trim()
-          .min(1)
-          .refine((h) => hintBytes(h) <= MAX_LOGIN_HINT_BYTES, `must be at most ${MAX_LOGIN_HINT_BYTES} bytes of UTF-8`),
-      )
-      .min(1)
-      .max(20),
-    claims: z.record(z.string(), z.unknown()).default({}),
-    user_code: z.string().min(1).max(128).optional(),
-  })
-  .strict();
+export const userInputSchema = z.strictObject({
+  login_hints: z
+    .array(
+      z
+        .string()
+        .check(
+          z.trim(),
+          z.minLength(1),
+          z.refine((h) => hintBytes(h) <= MAX_LOGIN_HINT_BYTES, `must be at most ${MAX_LOGIN_HINT_BYTES} bytes of UTF-8`),
+        ),
+    )
+    .check(z.minLength(1), z.maxLength(20)),
+  claims: z._default(z.record(z.string(), z.unknown()), {}),
+  user_code: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+});
 
 export interface UserRecord {
   sub: string;
