@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import { STATE_KEY } from '../../src/ciba/auth-request.ts';
 import { deviceInboxStub } from '../../src/authenticators/device-inbox.ts';
 import { EXPIRED_GRACE_MS, type AuthRequestState } from '../../src/ciba/state.ts';
 
@@ -69,7 +70,7 @@ describe('AuthRequest', () => {
     // An alarm set in the past may already have fired on its own; running it again is harmless.
     await runDurableObjectAlarm(stub);
     const stored = await runInDurableObject(stub, (_i, s) => ({
-      state: s.storage.kv.get<AuthRequestState>('state'),
+      state: s.storage.kv.get<AuthRequestState>(STATE_KEY),
       alarm: s.storage.getAlarm(),
     }));
     expect(stored.state?.status).toBe('expired');
@@ -79,8 +80,8 @@ describe('AuthRequest', () => {
 
     // Move the grace period into the past and let the alarm run again: the state is deleted.
     await runInDurableObject(stub, (_i, s) => {
-      const current = s.storage.kv.get<AuthRequestState>('state')!;
-      s.storage.kv.put('state', { ...current, expiresAt: Date.now() - EXPIRED_GRACE_MS - 1 });
+      const current = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
+      s.storage.kv.put(STATE_KEY, { ...current, expiresAt: Date.now() - EXPIRED_GRACE_MS - 1 });
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.poll(mine)).toEqual({ status: 'invalid_grant', reason: 'unknown auth_req_id' });

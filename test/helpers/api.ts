@@ -2,7 +2,8 @@
 // route, KV and Durable Object code all run for real in workerd.
 import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
-import { deviceInboxStub, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
+import { deviceInboxStub, inboxEntryKey, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
+import { requestIdOf as requestIdOfToken } from '../../src/ciba/auth-req-id.ts';
 
 export const ORIGIN = 'https://as.example.test';
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -88,19 +89,18 @@ export function poll(tenant: string, client: TestClient, authReqId: string) {
   return postForm(`/${tenant}/as/token`, { grant_type: CIBA, auth_req_id: authReqId }, { Authorization: basic(client) });
 }
 
-/** The request id inside an auth_req_id (its first 16 bytes). */
+/** The request id inside an auth_req_id or callback token (the product's own reading); throws when it is malformed. */
 export function requestIdOf(authReqId: string): string {
-  const bytes = Uint8Array.from(atob(authReqId.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
-  let binary = '';
-  for (const b of bytes.subarray(0, 16)) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const requestId = requestIdOfToken(authReqId);
+  if (requestId === undefined) throw new Error(`not an auth_req_id: ${authReqId}`);
+  return requestId;
 }
 
 /** Reads the callback token the built-in authenticator holds for a request, from the user's inbox. */
 export async function callbackTokenFor(tenant: string, authReqId: string, sub = 'alice'): Promise<string> {
   const requestId = requestIdOf(authReqId);
   const entry = await runInDurableObject(deviceInboxStub(env, tenant, sub), (_instance, state) =>
-    state.storage.kv.get<InboxEntry>(`entry:${requestId}`),
+    state.storage.kv.get<InboxEntry>(inboxEntryKey(requestId)),
   );
   if (!entry) throw new Error('no inbox entry');
   return entry.callbackToken;

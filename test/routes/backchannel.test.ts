@@ -20,6 +20,7 @@ import {
   startRequest,
   type TestClient,
 } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -29,16 +30,6 @@ beforeAll(async () => {
 
 const path = () => `/${tenant}/as/cibaAuthorization`;
 const ok = { scope: 'openid', login_hint: 'alice@example.com' };
-
-async function expectError(res: Response, status: number, error: string) {
-  const body = (await res.json()) as Record<string, string>;
-  expect({ status: res.status, error: body.error }).toEqual({ status, error });
-  expect(body.error_description).toEqual(expect.any(String));
-  expect(body.error_description!.length).toBeGreaterThan(0);
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  return body;
-}
 
 describe('success', () => {
   it('answers auth_req_id, expires_in and interval with no-store', async () => {
@@ -105,22 +96,22 @@ describe('client authentication (401 invalid_client with WWW-Authenticate)', () 
   ];
   it.each(cases)('%s', async (_name, send) => {
     const res = await send();
-    await expectError(res, 401, 'invalid_client');
+    await expectOAuthError(res, 401, 'invalid_client');
     expect(res.headers.get('WWW-Authenticate')).toBe(`Basic realm="${issuerOf(tenant)}"`);
   });
 
   it('a client from another tenant is unknown here', async () => {
     const other = await setup();
-    await expectError(await backchannel(tenant, other.client, ok), 401, 'invalid_client');
+    await expectOAuthError(await backchannel(tenant, other.client, ok), 401, 'invalid_client');
   });
 
   it('a basic client cannot use client_secret_post', async () => {
     const res = await postForm(path(), { ...ok, client_id: client.client_id, client_secret: client.client_secret });
-    await expectError(res, 401, 'invalid_client');
+    await expectOAuthError(res, 401, 'invalid_client');
   });
 
   it('401 comes before the endpoint’s own errors', async () => {
-    await expectError(await postForm(path(), { login_hint: 'x', login_hint_token: 'y' }), 401, 'invalid_client');
+    await expectOAuthError(await postForm(path(), { login_hint: 'x', login_hint_token: 'y' }), 401, 'invalid_client');
   });
 });
 
@@ -153,7 +144,7 @@ describe('parameters (400)', () => {
     ['a repeated hint', new URLSearchParams([['scope', 'openid'], ['login_hint', 'alice@example.com'], ['login_hint', 'alice@example.com']]), 'invalid_request'],
   ];
   it.each(cases)('%s → %s', async (_name, params, error) => {
-    const body = await expectError(await backchannel(tenant, client, params), 400, error);
+    const body = await expectOAuthError(await backchannel(tenant, client, params), 400, error);
     expect(body).not.toHaveProperty('auth_req_id');
   });
 
@@ -163,7 +154,7 @@ describe('parameters (400)', () => {
       headers: { Authorization: basic(client), 'Content-Type': 'application/json' },
       body: JSON.stringify(ok),
     });
-    await expectError(res, 400, 'invalid_request');
+    await expectOAuthError(res, 400, 'invalid_request');
   });
 });
 
@@ -176,7 +167,7 @@ describe('hints storage cannot hold name nobody', () => {
     ['an RFC 9493 opaque id of 600 characters', JSON.stringify({ format: 'opaque', id: 'x'.repeat(600) })],
     ['an RFC 9493 iss_sub with a sub of 600 characters', JSON.stringify({ format: 'iss_sub', iss: 'https://as.example.test', sub: 'x'.repeat(600) })],
   ])('%s → 400 unknown_user_id', async (_name, login_hint) => {
-    await expectError(await backchannel(tenant, client, { scope: 'openid', login_hint }), 400, 'unknown_user_id');
+    await expectOAuthError(await backchannel(tenant, client, { scope: 'openid', login_hint }), 400, 'unknown_user_id');
   });
 
   it('a long multi-byte hint that storage can hold still resolves', async () => {
@@ -189,7 +180,7 @@ describe('hints storage cannot hold name nobody', () => {
 describe('registered scope', () => {
   it('a client that registered a scope may request only those', async () => {
     const narrow = await createClient(tenant, { scope: 'openid profile' });
-    await expectError(await backchannel(tenant, narrow, { ...ok, scope: 'openid email' }), 400, 'invalid_scope');
+    await expectOAuthError(await backchannel(tenant, narrow, { ...ok, scope: 'openid email' }), 400, 'invalid_scope');
     expect((await backchannel(tenant, narrow, { ...ok, scope: 'openid profile' })).status).toBe(200);
   });
 });
@@ -198,8 +189,8 @@ describe('user_code', () => {
   it('is required, and checked, where both the tenant and the client use it', async () => {
     const t = await setup({ backchannel_user_code_parameter_supported: true }, { backchannel_user_code_parameter: true });
     await createUser(t.tenant, 'alice', { login_hints: ['alice@example.com'], user_code: '4711' });
-    await expectError(await backchannel(t.tenant, t.client, ok), 400, 'missing_user_code');
-    await expectError(await backchannel(t.tenant, t.client, { ...ok, user_code: '0000' }), 400, 'invalid_user_code');
+    await expectOAuthError(await backchannel(t.tenant, t.client, ok), 400, 'missing_user_code');
+    await expectOAuthError(await backchannel(t.tenant, t.client, { ...ok, user_code: '0000' }), 400, 'invalid_user_code');
     expect((await backchannel(t.tenant, t.client, { ...ok, user_code: '4711' })).status).toBe(200);
 
     const plain = await createClient(t.tenant);
@@ -236,7 +227,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
       expect(res.status).toBe(200);
       const { auth_req_id } = (await res.json()) as { auth_req_id: string };
       expect(seen).toEqual([204]);
-      await expectError(await poll(t.tenant, t.client, auth_req_id), 400, 'access_denied');
+      await expectOAuthError(await poll(t.tenant, t.client, auth_req_id), 400, 'access_denied');
     } finally {
       spy.mockRestore();
     }
@@ -250,7 +241,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
       throw Object.assign(new Error('inbox overloaded'), { overloaded: true });
     });
     try {
-      await expectError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
+      await expectOAuthError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
     } finally {
       spy.mockRestore();
     }
@@ -259,7 +250,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
       [...state.storage.kv.list()].length,
     );
     expect(stored).toBe(0);
-    expect((await admin(`/tenants/${t.tenant}/requests/${requestIds[0]}`)).status).toBe(404);
+    await expectOAuthError(await admin(`/tenants/${t.tenant}/requests/${requestIds[0]}`), 404, 'invalid_request');
     const page = await call(`/${t.tenant}/device?login_hint=alice%40example.com`);
     expect(await page.text()).toContain('No pending requests');
   });
@@ -271,7 +262,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
       throw Object.assign(new Error('object overloaded'), { overloaded: true });
     });
     try {
-      await expectError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
+      await expectOAuthError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
       expect(added).not.toHaveBeenCalled();
     } finally {
       create.mockRestore();

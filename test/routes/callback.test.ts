@@ -3,8 +3,10 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import { STATE_KEY } from '../../src/ciba/auth-request.ts';
 import type { AuthRequestState } from '../../src/ciba/state.ts';
 import { call, callback, callbackTokenFor, poll, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -15,14 +17,6 @@ beforeAll(async () => {
 async function fresh() {
   const { auth_req_id } = await startRequest(tenant, client);
   return { authReqId: auth_req_id, token: await callbackTokenFor(tenant, auth_req_id) };
-}
-
-async function expectError(res: Response, status: number, error: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = (await res.json()) as { error: string; error_description: string };
-  expect(body.error).toBe(error);
-  expect(body.error_description.length).toBeGreaterThan(0);
 }
 
 const approved = { status: 'approved', authentication_method: 'smart-id' };
@@ -45,28 +39,28 @@ describe('401 invalid_token', () => {
       headers: token ? { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } : { 'Content-Type': 'application/json' },
       body: JSON.stringify(approved),
     });
-    await expectError(res, 401, 'invalid_token');
+    await expectOAuthError(res, 401, 'invalid_token');
     expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer error="invalid_token"/);
   });
 
   it('the auth_req_id is not a callback token', async () => {
     const { authReqId } = await fresh();
-    await expectError(await callback(tenant, authReqId, approved), 401, 'invalid_token');
+    await expectOAuthError(await callback(tenant, authReqId, approved), 401, 'invalid_token');
   });
 
   it('a right token with a tampered secret half', async () => {
     const { token } = await fresh();
-    await expectError(await callback(tenant, token.slice(0, 22) + 'B'.repeat(32), approved), 401, 'invalid_token');
+    await expectOAuthError(await callback(tenant, token.slice(0, 22) + 'B'.repeat(32), approved), 401, 'invalid_token');
   });
 
   it('another tenant’s callback endpoint does not know the token', async () => {
     const { token } = await fresh();
     const other = await setup();
-    await expectError(await callback(other.tenant, token, approved), 401, 'invalid_token');
+    await expectOAuthError(await callback(other.tenant, token, approved), 401, 'invalid_token');
   });
 
   it('comes before a bad body', async () => {
-    await expectError(await callback(tenant, 'A'.repeat(54), '{not json'), 401, 'invalid_token');
+    await expectOAuthError(await callback(tenant, 'A'.repeat(54), '{not json'), 401, 'invalid_token');
   });
 });
 
@@ -82,30 +76,30 @@ describe('400 invalid_request', () => {
     ['auth_time in the future', JSON.stringify({ ...approved, auth_time: Math.floor(Date.now() / 1000) + 3600 }), 'application/json'],
   ])('%s', async (_name, body, contentType) => {
     const { authReqId, token } = await fresh();
-    await expectError(await callback(tenant, token, body, contentType), 400, 'invalid_request');
+    await expectOAuthError(await callback(tenant, token, body, contentType), 400, 'invalid_request');
     // Nothing changed: the request is still pending.
-    expect(((await (await poll(tenant, client, authReqId)).json()) as { error: string }).error).toBe('authorization_pending');
+    await expectOAuthError(await poll(tenant, client, authReqId), 400, 'authorization_pending');
   });
 });
 
 it('410 expired_token once the request has expired', async () => {
   const { authReqId, token } = await fresh();
   await runInDurableObject(authRequestStub(env, tenant, requestIdOf(authReqId)), (_i, s) => {
-    const st = s.storage.kv.get<AuthRequestState>('state')!;
-    s.storage.kv.put('state', { ...st, expiresAt: Date.now() - 1 });
+    const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
+    s.storage.kv.put(STATE_KEY, { ...st, expiresAt: Date.now() - 1 });
   });
-  await expectError(await callback(tenant, token, approved), 410, 'expired_token');
+  await expectOAuthError(await callback(tenant, token, approved), 410, 'expired_token');
 });
 
 it('409 invalid_request when already decided or redeemed', async () => {
   const { authReqId, token } = await fresh();
   expect((await callback(tenant, token, { status: 'denied' })).status).toBe(204);
-  await expectError(await callback(tenant, token, approved), 409, 'invalid_request');
+  await expectOAuthError(await callback(tenant, token, approved), 409, 'invalid_request');
 
   const second = await fresh();
   expect((await callback(tenant, second.token, approved)).status).toBe(204);
-  await expectError(await callback(tenant, second.token, approved), 409, 'invalid_request');
+  await expectOAuthError(await callback(tenant, second.token, approved), 409, 'invalid_request');
   expect((await poll(tenant, client, second.authReqId)).status).toBe(200);
-  await expectError(await callback(tenant, second.token, { status: 'denied' }), 409, 'invalid_request');
+  await expectOAuthError(await callback(tenant, second.token, { status: 'denied' }), 409, 'invalid_request');
   expect(authReqId).not.toBe(second.authReqId);
 });

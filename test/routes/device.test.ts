@@ -1,6 +1,7 @@
 // GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, approve, call, createUser, poll, postForm, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -58,8 +59,7 @@ describe('hints storage cannot hold', () => {
     expect(await res.text()).toContain('No pending requests');
     const { auth_req_id } = await startRequest(tenant, client);
     const post = await decide(requestIdOf(auth_req_id), 'approved', { authentication_method: 'smart-id' }, hint);
-    expect(post.status).toBe(404);
-    expect(((await post.json()) as { error: string }).error).toBe('invalid_request');
+    await expectOAuthError(post, 404, 'invalid_request');
   });
 });
 
@@ -77,7 +77,7 @@ describe('deciding', () => {
   it('denies', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
     expect((await decide(requestIdOf(auth_req_id), 'denied')).status).toBe(303);
-    expect(((await (await poll(tenant, client, auth_req_id)).json()) as { error: string }).error).toBe('access_denied');
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'access_denied');
   });
 
   it.each([
@@ -87,9 +87,8 @@ describe('deciding', () => {
   ])('refuses %s with a JSON error and changes nothing', async (_name, extra, status) => {
     const { auth_req_id } = await startRequest(tenant, client);
     const res = await postForm(`/${tenant}/device`, { login_hint: 'alice@example.com', request_id: requestIdOf(auth_req_id), ...extra });
-    expect(res.status).toBe(status);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
-    expect(((await (await poll(tenant, client, auth_req_id)).json()) as { error: string }).error).toBe('authorization_pending');
+    await expectOAuthError(res, status, 'invalid_request');
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'authorization_pending');
   });
 
   it('approves only with one of the four methods it offers; anything else is 400 and decides nothing', async () => {
@@ -97,11 +96,10 @@ describe('deciding', () => {
     const id = requestIdOf(auth_req_id);
     for (const authentication_method of ['passkey-hardware', 'SMART-ID', 'smart-id ', 'pwd']) {
       const res = await decide(id, 'approved', { authentication_method });
-      expect(res.status, authentication_method).toBe(400);
-      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+      await expectOAuthError(res, 400, 'invalid_request', authentication_method);
     }
     expect(await (await page('alice@example.com')).text()).toContain(id);
-    expect(((await (await poll(tenant, client, auth_req_id)).json()) as { error: string }).error).toBe('authorization_pending');
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'authorization_pending');
     expect((await decide(id, 'approved', { authentication_method: 'mobile-id' })).status).toBe(303);
   });
 
@@ -109,10 +107,9 @@ describe('deciding', () => {
     const { auth_req_id } = await startRequest(tenant, client);
     const id = requestIdOf(auth_req_id);
     const res = await decide(id, 'approved', { authentication_method: 'smart-id' }, 'bob@example.com');
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+    await expectOAuthError(res, 404, 'invalid_request');
     expect((await decide(id, 'denied')).status).toBe(303);
-    expect((await decide(id, 'approved', { authentication_method: 'smart-id' })).status).toBe(404);
+    await expectOAuthError(await decide(id, 'approved', { authentication_method: 'smart-id' }), 404, 'invalid_request');
   });
 });
 
@@ -123,8 +120,7 @@ describe('a request decided elsewhere', () => {
     await approve(tenant, auth_req_id);
     expect(await (await page('alice@example.com')).text()).toContain(id);
     const res = await decide(id, 'denied');
-    expect(res.status).toBe(409);
-    expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
+    await expectOAuthError(res, 409, 'invalid_request');
     expect(await (await page('alice@example.com')).text()).not.toContain(id);
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });

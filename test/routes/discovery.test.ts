@@ -3,18 +3,9 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app.ts';
 import { CIBA, ORIGIN, admin, call, createTenant, issuerOf, postForm, uniqueTenantId } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 const WELL_KNOWN = '/.well-known/openid-configuration';
-
-/** Asserts an RFC 6749 §5.2 error body and the no-store header. */
-async function expectError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect({ status: res.status, text }).toMatchObject({ status });
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = JSON.parse(text) as Record<string, unknown>;
-  expect(body).toEqual({ error, error_description: expect.stringMatching(/.+/) });
-}
 
 const discover = async (tenant: string) => {
   const res = await call(`/${tenant}/as${WELL_KNOWN}`);
@@ -71,9 +62,9 @@ describe('discovery document', () => {
     expect(doc.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
     expect(doc).not.toHaveProperty('backchannel_authentication_request_signing_alg_values_supported');
     // And those paths really are absent.
-    await expectError(await call(`/${tenant}/as/userinfo`), 404, 'invalid_request');
-    await expectError(await postForm(`/${tenant}/as/introspect`, { token: 'x' }), 404, 'invalid_request');
-    await expectError(await postForm(`/${tenant}/as/revoke`, { token: 'x' }), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/as/userinfo`), 404, 'invalid_request');
+    await expectOAuthError(await postForm(`/${tenant}/as/introspect`, { token: 'x' }), 404, 'invalid_request');
+    await expectOAuthError(await postForm(`/${tenant}/as/revoke`, { token: 'x' }), 404, 'invalid_request');
   });
 
   it('every advertised endpoint is served under the issuer', async () => {
@@ -87,8 +78,8 @@ describe('discovery document', () => {
     };
     expect((await call(path(doc.jwks_uri))).status).toBe(200);
     // Client-authenticated endpoints answer 401 invalid_client (not 404) without credentials.
-    await expectError(await postForm(path(doc.token_endpoint), { grant_type: CIBA, auth_req_id: 'x' }), 401, 'invalid_client');
-    await expectError(
+    await expectOAuthError(await postForm(path(doc.token_endpoint), { grant_type: CIBA, auth_req_id: 'x' }), 401, 'invalid_client');
+    await expectOAuthError(
       await postForm(path(doc.backchannel_authentication_endpoint), { scope: 'openid', login_hint: 'a@example.com' }),
       401,
       'invalid_client',
@@ -119,35 +110,35 @@ describe('discovery document', () => {
   });
 
   it('answers 404 JSON for an unknown tenant', async () => {
-    await expectError(await call(`/${uniqueTenantId()}/as${WELL_KNOWN}`), 404, 'invalid_request');
-    await expectError(await call(`/${uniqueTenantId()}/as/jwks`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${uniqueTenantId()}/as${WELL_KNOWN}`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${uniqueTenantId()}/as/jwks`), 404, 'invalid_request');
   });
 
   it('answers 404 JSON for an invalid tenant id', async () => {
     for (const id of ['Upper', `a${'b'.repeat(63)}`, '-dash', 'a_b', 'a%20b']) {
-      await expectError(await call(`/${id}/as${WELL_KNOWN}`), 404, 'invalid_request');
-      await expectError(await call(`/${id}/as/jwks`), 404, 'invalid_request');
+      await expectOAuthError(await call(`/${id}/as${WELL_KNOWN}`), 404, 'invalid_request');
+      await expectOAuthError(await call(`/${id}/as/jwks`), 404, 'invalid_request');
     }
   });
 
   it('answers 404 for a path near discovery', async () => {
     const tenant = await createTenant();
-    await expectError(await call(`/${tenant}/as/.well-known/openid-configuration/`), 404, 'invalid_request');
-    await expectError(await call(`/${tenant}/as/.well-known/oauth-authorization-server`), 404, 'invalid_request');
-    await expectError(await call(`/${tenant}/.well-known/openid-configuration`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/as/.well-known/openid-configuration/`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/as/.well-known/oauth-authorization-server`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/.well-known/openid-configuration`), 404, 'invalid_request');
   });
 
   it('answers POST with 405 and Allow: GET, HEAD; an unknown tenant still 404 first', async () => {
     const tenant = await createTenant();
     const res = await call(`/${tenant}/as${WELL_KNOWN}`, { method: 'POST' });
-    await expectError(res, 405, 'invalid_request');
+    await expectOAuthError(res, 405, 'invalid_request');
     expect(res.headers.get('Allow')).toBe('GET, HEAD');
 
     const put = await call(`/${tenant}/as/jwks`, { method: 'PUT' });
-    await expectError(put, 405, 'invalid_request');
+    await expectOAuthError(put, 405, 'invalid_request');
     expect(put.headers.get('Allow')).toBe('GET, HEAD');
 
-    await expectError(await call(`/${uniqueTenantId()}/as${WELL_KNOWN}`, { method: 'POST' }), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${uniqueTenantId()}/as${WELL_KNOWN}`, { method: 'POST' }), 404, 'invalid_request');
   });
 });
 

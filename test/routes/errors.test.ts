@@ -2,6 +2,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { basic, call, poll, setup, startRequest, approve, type TestClient } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
+import { keysKey } from '../../src/keys/store.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -9,40 +11,29 @@ beforeAll(async () => {
   ({ tenant, client } = await setup());
 });
 
-async function expectOAuthError(res: Response, status: number, error = 'invalid_request') {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/);
-  const body = (await res.json()) as Record<string, unknown>;
-  expect(body.error).toBe(error);
-  expect(typeof body.error_description).toBe('string');
-  expect((body.error_description as string).length).toBeGreaterThan(0);
-  expect(Object.keys(body).every((k) => ['error', 'error_description', 'error_uri'].includes(k))).toBe(true);
-  return body;
-}
-
 describe('404', () => {
   it.each(['/', '/nope', '/ghost-tenant/as/token', '/Upper/as/jwks', '/-bad/as/jwks', `/x/as/.well-known/openid-configuration`])(
     'unknown path or tenant %s',
     async (path) => {
-      await expectOAuthError(await call(path), 404);
-      await expectOAuthError(await call(path, { method: 'POST' }), 404);
+      await expectOAuthError(await call(path), 404, 'invalid_request');
+      await expectOAuthError(await call(path, { method: 'POST' }), 404, 'invalid_request');
     },
   );
   it('an unknown path under a real tenant', async () => {
-    await expectOAuthError(await call(`/${tenant}/as/authorize`), 404);
-    await expectOAuthError(await call(`/${tenant}/as/token/extra`, { method: 'POST' }), 404);
+    await expectOAuthError(await call(`/${tenant}/as/authorize`), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/as/token/extra`, { method: 'POST' }), 404, 'invalid_request');
   });
   it.each(['/device/', '/device/x', '/device/x/y', '/device//'])(
     'any path below the device page: %s, for a real tenant and an unknown one (GET, POST)',
     async (suffix) => {
       for (const t of [tenant, 'nope']) {
-        await expectOAuthError(await call(`/${t}${suffix}`), 404);
-        await expectOAuthError(await call(`/${t}${suffix}`, { method: 'POST' }), 404);
+        await expectOAuthError(await call(`/${t}${suffix}`), 404, 'invalid_request');
+        await expectOAuthError(await call(`/${t}${suffix}`, { method: 'POST' }), 404, 'invalid_request');
       }
     },
   );
   it('404 beats 405 for an unknown tenant', async () => {
-    await expectOAuthError(await call('/ghost-tenant/as/token', { method: 'GET' }), 404);
+    await expectOAuthError(await call('/ghost-tenant/as/token', { method: 'GET' }), 404, 'invalid_request');
   });
 });
 
@@ -55,7 +46,7 @@ describe('no path under a tenant reaches a 5xx or leaves the error shape', () =>
         for (const method of ['GET', 'POST', 'PUT']) {
           const res = await call(`/${t}${base}${suffix}`, { method });
           expect(res.status, `${method} /${t}${base}${suffix}`).toBeLessThan(500);
-          if (res.status >= 400) await expectOAuthError(res, res.status);
+          if (res.status >= 400) await expectOAuthError(res, res.status, 'invalid_request', `${method} /${t}${base}${suffix}`);
           else await res.body?.cancel();
         }
       }
@@ -73,7 +64,7 @@ describe('405 with Allow', () => {
     ['/device', 'PUT', 'GET, HEAD, POST'],
   ])('%s %s', async (path, method, allow) => {
     const res = await call(`/${tenant}${path}`, { method });
-    await expectOAuthError(res, 405);
+    await expectOAuthError(res, 405, 'invalid_request');
     expect(res.headers.get('Allow')).toBe(allow);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
   });
@@ -87,7 +78,7 @@ describe('413', () => {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: big,
     });
-    await expectOAuthError(res, 413);
+    await expectOAuthError(res, 413, 'invalid_request');
   });
   it('also when streamed without a Content-Length', async () => {
     const stream = new ReadableStream({
@@ -103,7 +94,7 @@ describe('413', () => {
       // @ts-expect-error: workerd needs duplex for a streamed request body
       duplex: 'half',
     });
-    await expectOAuthError(res, 413);
+    await expectOAuthError(res, 413, 'invalid_request');
   });
   it('exactly 64 KiB is accepted (then judged on its content)', async () => {
     const body = `grant_type=x&pad=${'a'.repeat(64 * 1024 - 17)}`;
@@ -122,14 +113,14 @@ describe('500 server_error', () => {
     const { auth_req_id } = await startRequest(tenant, client);
     await approve(tenant, auth_req_id);
     // Corrupt the tenant's key set so loading the signing key fails unexpectedly.
-    const keys = await env.CONFIG.get(`tenant:${tenant}:keys`);
-    await env.CONFIG.put(`tenant:${tenant}:keys`, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
+    const keys = await env.CONFIG.get(keysKey(tenant));
+    await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
     const res = await poll(tenant, client, auth_req_id);
     const body = await expectOAuthError(res, 500, 'server_error');
     expect(body.error_description).toBe('The server met an unexpected condition');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     // The fault did not burn the approval: once the keys are back, the tokens are still there.
-    await env.CONFIG.put(`tenant:${tenant}:keys`, keys!);
+    await env.CONFIG.put(keysKey(tenant), keys!);
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });
 });

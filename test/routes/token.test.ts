@@ -5,7 +5,9 @@ import { runInDurableObject } from 'cloudflare:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import { STATE_KEY } from '../../src/ciba/auth-request.ts';
 import type { AuthRequestState } from '../../src/ciba/state.ts';
+import { clientKey } from '../../src/clients/store.ts';
 import {
   CIBA,
   admin,
@@ -24,6 +26,7 @@ import {
   startRequest,
   type TestClient,
 } from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -31,18 +34,11 @@ beforeAll(async () => {
   ({ tenant, client } = await setup());
 });
 
-async function errorOf(res: Response): Promise<[number, string]> {
-  expect(res.headers.get('Cache-Control')).toBe('no-store');
-  const body = (await res.json()) as { error: string; error_description: string };
-  expect(body.error_description.length).toBeGreaterThan(0);
-  return [res.status, body.error];
-}
-
 /** Moves a request's clock: its last poll and expiry shift `ms` into the past. */
 async function age(authReqId: string, ms: number) {
   await runInDurableObject(authRequestStub(env, tenant, requestIdOf(authReqId)), (_i, s) => {
-    const st = s.storage.kv.get<AuthRequestState>('state')!;
-    s.storage.kv.put('state', {
+    const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
+    s.storage.kv.put(STATE_KEY, {
       ...st,
       expiresAt: st.expiresAt - ms,
       ...(st.lastPollAt !== undefined ? { lastPollAt: st.lastPollAt - ms } : {}),
@@ -53,16 +49,14 @@ async function age(authReqId: string, ms: number) {
 describe('while pending', () => {
   it('first poll is authorization_pending, a fast one slow_down growing the interval by 5 s', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'authorization_pending']);
-    const slow = await poll(tenant, client, auth_req_id);
-    const body = (await slow.clone().json()) as { error_description: string };
-    expect(await errorOf(slow)).toEqual([400, 'slow_down']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'authorization_pending');
+    const body = await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'slow_down');
     expect(body.error_description).toContain('10 seconds');
     // The slow_down itself counts as the last poll, and the interval is now 10 s.
     await age(auth_req_id, 9_000);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'slow_down']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'slow_down');
     await age(auth_req_id, 15_000);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'authorization_pending']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'authorization_pending');
   });
 
   it('a decided request answers at once, however soon after the last poll', async () => {
@@ -77,17 +71,17 @@ describe('decided and expired requests', () => {
   it('denied: access_denied on every poll until it expires, then expired_token', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
     expect((await callback(tenant, await callbackTokenFor(tenant, auth_req_id), { status: 'denied' })).status).toBe(204);
-    for (let i = 0; i < 3; i++) expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'access_denied']);
+    for (let i = 0; i < 3; i++) await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'access_denied');
     await age(auth_req_id, 300_000);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'expired_token');
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'expired_token');
   });
 
   it('past expiry: expired_token, even when it had been approved', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
     await approve(tenant, auth_req_id);
     await age(auth_req_id, 300_000);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'expired_token']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'expired_token');
   });
 
   it('unknown, malformed, forged, another client’s and redeemed auth_req_ids are invalid_grant', async () => {
@@ -95,16 +89,16 @@ describe('decided and expired requests', () => {
     const other = await createClient(tenant);
     const forged = auth_req_id.slice(0, 22) + 'A'.repeat(32);
     for (const id of ['nope', 'A'.repeat(54), forged]) {
-      expect(await errorOf(await poll(tenant, client, id)), id).toEqual([400, 'invalid_grant']);
+      await expectOAuthError(await poll(tenant, client, id), 400, 'invalid_grant', id);
     }
-    expect(await errorOf(await poll(tenant, other, auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(tenant, other, auth_req_id), 400, 'invalid_grant');
     // Another tenant's poll reaches another Durable Object altogether.
     const elsewhere = await setup();
-    expect(await errorOf(await poll(elsewhere.tenant, elsewhere.client, auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(elsewhere.tenant, elsewhere.client, auth_req_id), 400, 'invalid_grant');
     await approve(tenant, auth_req_id);
     // The other client's attempt did not disturb the owner.
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'invalid_grant');
   });
 });
 
@@ -112,11 +106,7 @@ describe('invalid_grant reveals nothing', () => {
   it('an unknown auth_req_id and another client’s answer with the same description', async () => {
     const { auth_req_id } = await startRequest(tenant, client);
     const other = await createClient(tenant);
-    const descriptionOf = async (res: Response) => {
-      const body = (await res.json()) as { error: string; error_description: string };
-      expect(body.error).toBe('invalid_grant');
-      return body.error_description;
-    };
+    const descriptionOf = async (res: Response) => (await expectOAuthError(res, 400, 'invalid_grant')).error_description;
     const theirs = await descriptionOf(await poll(tenant, other, auth_req_id));
     const unknown = await descriptionOf(await poll(tenant, other, auth_req_id.slice(0, 22) + 'B'.repeat(32)));
     const neverIssued = await descriptionOf(await poll(tenant, other, 'A'.repeat(54)));
@@ -133,9 +123,9 @@ describe('request state does not outlive its user or its tenant', () => {
     await approve(t.tenant, first.auth_req_id);
     await approve(t.tenant, second.auth_req_id);
     expect((await admin(`/tenants/${t.tenant}/users/alice`, 'DELETE')).status).toBe(204);
-    expect(await errorOf(await poll(t.tenant, t.client, first.auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(t.tenant, t.client, first.auth_req_id), 400, 'invalid_grant');
     await createUser(t.tenant);
-    expect(await errorOf(await poll(t.tenant, t.client, second.auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(t.tenant, t.client, second.auth_req_id), 400, 'invalid_grant');
     // The new alice's own requests work.
     const fresh = await startRequest(t.tenant, t.client);
     await approve(t.tenant, fresh.auth_req_id);
@@ -156,21 +146,21 @@ describe('request state does not outlive its user or its tenant', () => {
     const pending = await startRequest(t.tenant, t.client);
     await approve(t.tenant, approved.auth_req_id);
     const callbackToken = await callbackTokenFor(t.tenant, pending.auth_req_id);
-    const clientKey = `tenant:${t.tenant}:client:${t.client.client_id}`;
-    const clientRecord = await env.CONFIG.get(clientKey);
+    const clientRecordKey = clientKey(t.tenant, t.client.client_id);
+    const clientRecord = await env.CONFIG.get(clientRecordKey);
 
     expect((await admin(`/tenants/${t.tenant}`, 'DELETE')).status).toBe(204);
     expect((await admin(`/tenants/${t.tenant}`, 'PUT', {})).status).toBe(201);
     // The same client id and secret again, as the development seed does with demo-rp.
-    await env.CONFIG.put(clientKey, clientRecord!);
+    await env.CONFIG.put(clientRecordKey, clientRecord!);
     await createUser(t.tenant);
 
     for (const { auth_req_id } of [approved, pending]) {
-      expect(await errorOf(await poll(t.tenant, t.client, auth_req_id))).toEqual([400, 'invalid_grant']);
-      expect((await admin(`/tenants/${t.tenant}/requests/${requestIdOf(auth_req_id)}`)).status).toBe(404);
+      await expectOAuthError(await poll(t.tenant, t.client, auth_req_id), 400, 'invalid_grant');
+      await expectOAuthError(await admin(`/tenants/${t.tenant}/requests/${requestIdOf(auth_req_id)}`), 404, 'invalid_request');
     }
     const res = await callback(t.tenant, callbackToken, { status: 'approved', authentication_method: 'smart-id' });
-    expect(await errorOf(res)).toEqual([401, 'invalid_token']);
+    await expectOAuthError(res, 401, 'invalid_token');
   });
 });
 
@@ -182,7 +172,7 @@ describe('request errors', () => {
     ['no auth_req_id', { grant_type: CIBA }, 'invalid_request'],
   ])('%s → %s', async (_name, params, error) => {
     const res = await postForm(`/${tenant}/as/token`, params, { Authorization: basic(client) });
-    expect(await errorOf(res)).toEqual([400, error]);
+    await expectOAuthError(res, 400, error);
   });
 
   it('a repeated auth_req_id is invalid_request', async () => {
@@ -191,12 +181,12 @@ describe('request errors', () => {
       new URLSearchParams([['grant_type', CIBA], ['auth_req_id', 'a'], ['auth_req_id', 'b']]),
       { Authorization: basic(client) },
     );
-    expect(await errorOf(res)).toEqual([400, 'invalid_request']);
+    await expectOAuthError(res, 400, 'invalid_request');
   });
 
   it('client authentication comes first', async () => {
     const res = await postForm(`/${tenant}/as/token`, { grant_type: 'password' });
-    expect(await errorOf(res)).toEqual([401, 'invalid_client']);
+    await expectOAuthError(res, 401, 'invalid_client');
     expect(res.headers.get('WWW-Authenticate')).toBe(`Basic realm="${issuerOf(tenant)}"`);
   });
 });
@@ -225,7 +215,7 @@ describe('approved', () => {
     const id = await jwtVerify(body.id_token as string, jwks, { issuer, audience: client.client_id });
     expect(id.payload).toMatchObject({ sub: 'alice', acr: 'urn:example:high', amr: ['hwk', 'pin', 'mfa'] });
     for (const claim of ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time']) expect(id.payload).toHaveProperty(claim);
-    expect(await errorOf(await poll(tenant, client, auth_req_id))).toEqual([400, 'invalid_grant']);
+    await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'invalid_grant');
   });
 
   it('passes the reported amr and auth_time through; no acr when none was reported', async () => {
@@ -245,8 +235,9 @@ describe('approved', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => poll(tenant, client, auth_req_id)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
-    const errors = await Promise.all(responses.filter((r) => r.status !== 200).map((r) => r.json() as Promise<{ error: string }>));
-    expect(errors.map((e) => e.error)).toEqual(Array(19).fill('invalid_grant'));
+    const refused = responses.filter((r) => r.status !== 200);
+    expect(refused).toHaveLength(19);
+    for (const res of refused) await expectOAuthError(res, 400, 'invalid_grant');
   });
 
   it('signs with the tenant’s algorithm', async () => {
@@ -267,7 +258,7 @@ describe('clients that may not use the grant', () => {
   it('a client without the CIBA grant gets unauthorized_client at both endpoints', async () => {
     const none = await createClient(tenant, { grant_types: [] });
     const res = await postForm(`/${tenant}/as/cibaAuthorization`, { scope: 'openid', login_hint: 'alice@example.com' }, { Authorization: basic(none) });
-    expect(await errorOf(res)).toEqual([400, 'unauthorized_client']);
-    expect(await errorOf(await poll(tenant, none, 'A'.repeat(54)))).toEqual([400, 'unauthorized_client']);
+    await expectOAuthError(res, 400, 'unauthorized_client');
+    await expectOAuthError(await poll(tenant, none, 'A'.repeat(54)), 400, 'unauthorized_client');
   });
 });

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { OAuthError, renderError } from '../../src/errors.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
 
 function appThrowing(err: unknown) {
   const app = new Hono();
@@ -15,16 +16,15 @@ function appThrowing(err: unknown) {
 describe('renderError', () => {
   it('renders an OAuthError with its status, headers and no-store', async () => {
     const res = await appThrowing(new OAuthError('slow_down', 'wait')).request('/');
-    expect(res.status).toBe(400);
+    const body = await expectOAuthError(res, 400, 'slow_down');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
-    expect(await res.json()).toEqual({ error: 'slow_down', error_description: 'wait' });
+    expect(body).toEqual({ error: 'slow_down', error_description: 'wait' });
   });
 
   it('turns an unexpected failure into server_error without its message', async () => {
     const res = await appThrowing(new Error('secret detail')).request('/');
-    expect(res.status).toBe(500);
-    const text = await res.text();
-    expect(JSON.parse(text).error).toBe('server_error');
+    const text = await res.clone().text();
+    await expectOAuthError(res, 500, 'server_error');
     expect(text).not.toContain('secret detail');
   });
 
@@ -33,10 +33,8 @@ describe('renderError', () => {
     ['overloaded', Object.assign(new Error('Durable Object is overloaded.'), { overloaded: true })],
   ])('turns a %s platform failure into 503 temporarily_unavailable', async (_name, err) => {
     const res = await appThrowing(err).request('/');
-    expect(res.status).toBe(503);
+    const body = await expectOAuthError(res, 503, 'temporarily_unavailable');
     expect(res.headers.get('Retry-After')).toBe('1');
-    const body = (await res.json()) as { error: string; error_description: string };
-    expect(body.error).toBe('temporarily_unavailable');
     expect(body.error_description).not.toContain('Durable Object');
   });
 });
