@@ -1,19 +1,63 @@
-// Key rotation (contract §6): the new key signs at once; the old one stays in /jwks until the tokens
-// it signed have expired, then leaves.
+// Admin API: signing keys (contract §6): POST /admin/tenants/{t}/keys/rotate signs with the new key at once;
+// the old one stays in /jwks until the tokens it signed have expired, then leaves.
 import { env } from 'cloudflare:workers';
+import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { KeySet } from '../../src/keys/store.ts';
-import { admin, call, createTenant } from '../helpers/api.ts';
+import { keysKey, type KeySet } from '../../../src/keys/store.ts';
+import { admin, approve, call, createTenant, poll, setup, startRequest, uniqueTenantId } from '../../helpers/api.ts';
+import { B64URL } from '../../helpers/admin.ts';
+import { expectOAuthError } from '../../helpers/oauth.ts';
 
 const kidsOf = async (tenant: string) =>
   ((await (await call(`/${tenant}/as/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
 /** Moves every retired key's retirement `seconds` into the past. */
 async function ageRetired(tenant: string, seconds: number) {
-  const keySet = (await env.CONFIG.get<KeySet>(`tenant:${tenant}:keys`, 'json'))!;
+  const keySet = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!;
   const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds }));
-  await env.CONFIG.put(`tenant:${tenant}:keys`, JSON.stringify({ keys: aged }));
+  await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: aged }));
 }
+
+describe('keys', () => {
+  it('rotates: 200 {kid}; /jwks lists both keys and new tokens carry the new kid', async () => {
+    const { tenant, client } = await setup();
+    const oldKid = ((await (await call(`/${tenant}/as/jwks`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
+
+    const res = await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { kid: string };
+    expect(body).toEqual({ kid: expect.stringMatching(B64URL) });
+    expect(body.kid).not.toBe(oldKid);
+
+    const jwks = (await (await call(`/${tenant}/as/jwks`)).json()) as { keys: { kid: string; alg: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual([body.kid, oldKid]);
+    expect(jwks.keys.every((k) => k.alg === 'ES256')).toBe(true);
+
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id);
+    const tokenRes = await poll(tenant, client, auth_req_id);
+    expect(tokenRes.status).toBe(200);
+    const tokens = (await tokenRes.json()) as { access_token: string; id_token: string };
+    expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ kid: body.kid, alg: 'ES256', typ: 'at+jwt' });
+    expect(decodeProtectedHeader(tokens.id_token)).toMatchObject({ kid: body.kid, alg: 'ES256' });
+  });
+
+  it('rotates with the tenant signing_alg', async () => {
+    const tenant = await createTenant({ signing_alg: 'PS256' });
+    const { kid } = (await (await admin(`/tenants/${tenant}/keys/rotate`, 'POST')).json()) as { kid: string };
+    const jwks = (await (await call(`/${tenant}/as/jwks`)).json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys[0]).toMatchObject({ kid, alg: 'PS256', kty: 'RSA' });
+    expect(jwks.keys).toHaveLength(2);
+  });
+
+  it('answers 404 for an unknown tenant and 405 for GET', async () => {
+    await expectOAuthError(await admin(`/tenants/${uniqueTenantId()}/keys/rotate`, 'POST'), 404, 'invalid_request');
+    const tenant = await createTenant();
+    const res = await admin(`/tenants/${tenant}/keys/rotate`);
+    await expectOAuthError(res, 405, 'invalid_request');
+    expect(res.headers.get('Allow')).toBe('POST');
+  });
+});
 
 describe('retiring rotated keys', () => {
   it('keeps a retired key published for the longest token lifetime, then drops it', async () => {
@@ -33,7 +77,7 @@ describe('retiring rotated keys', () => {
 
     // The next rotation removes it from storage too.
     const { kid: third } = (await (await admin(`/tenants/${tenant}/keys/rotate`, 'POST')).json()) as { kid: string };
-    const stored = (await env.CONFIG.get<KeySet>(`tenant:${tenant}:keys`, 'json'))!;
+    const stored = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!;
     expect(stored.keys.map((k) => k.kid)).toEqual([third, second]);
   });
 

@@ -1,9 +1,11 @@
-// POST /admin/dev/seed in development (contract §7): the demo tenant, idempotently, ready for the flow.
+// Admin API: POST /admin/dev/seed in development (contract §7): the demo tenant, idempotently, ready for
+// the flow. Its own file, so the demo tenant it writes stays out of dev-seed.test.ts (storage is per file).
 import { env } from 'cloudflare:workers';
 import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { app } from '../../src/app.ts';
-import { ADMIN_TOKEN, approve, poll, startRequest, type TestClient } from '../helpers/api.ts';
+import { app } from '../../../src/app.ts';
+import { ADMIN_TOKEN, approve, poll, startRequest, type TestClient } from '../../helpers/api.ts';
+import { expectOAuthError } from '../../helpers/oauth.ts';
 
 const development = { ...env, ENVIRONMENT: 'development' };
 
@@ -32,9 +34,7 @@ describe('the development seed', () => {
   it('says so when the local state was made with another key-encryption secret', async () => {
     await seed();
     const res = await seed({ ...development, KEY_ENCRYPTION_SECRET: 'a different secret' });
-    expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: string; error_description: string };
-    expect(body.error).toBe('server_error');
+    const body = await expectOAuthError(res, 500, 'server_error');
     expect(body.error_description).toContain('.wrangler/state');
   });
 });
