@@ -2,7 +2,7 @@
 // the old one stays in /jwks until the tokens it signed have expired, then leaves.
 import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keysKey, type KeySet } from '../../../src/keys/store.ts';
 import { admin, approve, call, createTenant, poll, setup, startRequest, uniqueTenantId } from '../../helpers/api.ts';
 import { B64URL } from '../../helpers/admin.ts';
@@ -16,6 +16,20 @@ async function ageRetired(tenant: string, seconds: number) {
   const keySet = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!;
   const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds }));
   await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: aged }));
+}
+
+/**
+ * Stops the clock for each test of the block. The checks stand one second either side of the end of a
+ * retired key's publication; a second boundary falling between a rotation and the check would move
+ * that end by a second, so with a running clock the checks failed now and then.
+ */
+function withFrozenClock() {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }
 
 describe('keys', () => {
@@ -60,6 +74,8 @@ describe('keys', () => {
 });
 
 describe('retiring rotated keys', () => {
+  withFrozenClock();
+
   it('keeps a retired key published for the longest token lifetime, then drops it', async () => {
     const tenant = await createTenant({ access_token_ttl: 600, id_token_ttl: 900 });
     const [first] = await kidsOf(tenant);
@@ -94,6 +110,8 @@ describe('retiring rotated keys', () => {
 });
 
 describe('a retired key outlives every token it signed, whatever the lifetimes become', () => {
+  withFrozenClock();
+
   it('lowering the lifetimes after a rotation does not unpublish the retired key', async () => {
     const tenant = await createTenant();
     const [first] = await kidsOf(tenant);
