@@ -255,6 +255,26 @@ describe('opening a request is all-or-nothing, and the request exists before the
     expect(await page.text()).toContain('No pending requests');
   });
 
+  it('a failing undo is logged and never masks the original error', async () => {
+    const t = await setup();
+    const add = vi.spyOn(DeviceInbox.prototype, 'add').mockImplementation(async () => {
+      throw Object.assign(new Error('inbox overloaded'), { overloaded: true });
+    });
+    const discard = vi.spyOn(AuthRequest.prototype, 'discard').mockImplementation(async () => {
+      throw new Error('discard failed');
+    });
+    const logged = vi.spyOn(console, 'error');
+    try {
+      await expectOAuthError(await backchannel(t.tenant, t.client, ok), 503, 'temporarily_unavailable');
+      expect(discard).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls.some(([message]) => String(message).includes('undoing a request that could not be opened failed'))).toBe(true);
+    } finally {
+      add.mockRestore();
+      discard.mockRestore();
+      logged.mockRestore();
+    }
+  });
+
   it('when the request cannot be stored, the user is never asked', async () => {
     const t = await setup();
     const added = vi.spyOn(DeviceInbox.prototype, 'add');

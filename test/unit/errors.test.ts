@@ -1,7 +1,8 @@
 // The single error renderer (src/errors.ts): shapes, statuses and what never leaks.
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { OAuthError, renderError } from '../../src/errors.ts';
+import { OAuthError, invalidClient, invalidToken, renderError } from '../../src/errors.ts';
+import { ConfigurationError } from '../../src/lib/secrets.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 function appThrowing(err: unknown) {
@@ -36,5 +37,25 @@ describe('renderError', () => {
     const body = await expectOAuthError(res, 503, 'temporarily_unavailable');
     expect(res.headers.get('Retry-After')).toBe('1');
     expect(body.error_description).not.toContain('Durable Object');
+  });
+});
+
+describe('WWW-Authenticate values', () => {
+  it('escapes double quotes and backslashes in quoted parameters (RFC 9110 §5.6.4)', () => {
+    expect(invalidToken('say "hi" \\ bye').headers['WWW-Authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="say \\"hi\\" \\\\ bye"',
+    );
+    expect(invalidClient('nope', 'https://as.example/"x"/as').headers['WWW-Authenticate']).toBe(
+      'Basic realm="https://as.example/\\"x\\"/as"',
+    );
+  });
+});
+
+describe('configuration faults', () => {
+  it('a ConfigurationError is 500 server_error “not configured”, its cause logged, never sent', async () => {
+    const res = await appThrowing(new ConfigurationError('KEY_ENCRYPTION_SECRET is not set')).request('/');
+    const body = await expectOAuthError(res, 500, 'server_error');
+    expect(body.error_description).toBe('The server is not configured');
+    expect(JSON.stringify(body)).not.toContain('KEY_ENCRYPTION_SECRET');
   });
 });
