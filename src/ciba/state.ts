@@ -95,26 +95,10 @@ export interface Transition<O> {
 }
 
 /** What opening a request knows once the authenticator has identified the user. */
-export interface NewAuthRequest {
-  tenantId: string;
-  tenantIncarnation: string;
-  requestId: string;
-  clientId: string;
-  authReqIdHash: string;
-  callbackTokenHash: string;
-  sub: string;
-  userIncarnation?: string;
-  scope: string;
-  acrValues?: string[];
-  bindingMessage?: string;
+export type NewAuthRequest = Omit<AuthRequestState, 'status' | 'timeline' | 'lastPollAt' | 'approval'> & {
   /** The tenant's authenticator type, for the timeline. */
   authenticator: string;
-  /** Epoch milliseconds: when the backchannel request began, and when it expires. */
-  createdAt: number;
-  expiresAt: number;
-  /** Seconds. */
-  interval: number;
-}
+};
 
 /** The initial state of a request the authenticator accepted (CIBA §7.3), with its first timeline events. */
 export function newAuthRequest(params: NewAuthRequest, now: number): AuthRequestState {
