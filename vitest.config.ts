@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/{unit,durable-objects,routes}/**/*.test.ts'],
+          // A real HTTP receiver in Node for webhooks and notification endpoints (test/receiver).
+          globalSetup: ['test/receiver/global-setup.ts'],
         },
       },
       {

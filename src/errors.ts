@@ -96,6 +96,25 @@ export const invalidBindingMessage = (description: string) => new OAuthError('in
 export const missingUserCode = (description: string) => new OAuthError('missing_user_code', description);
 export const invalidUserCode = (description: string) => new OAuthError('invalid_user_code', description);
 
+/**
+ * The nine reasons an authenticator may refuse a request with (contract §5, Authlete's failure
+ * reasons); the RP gets that code with its status from the catalogue.
+ */
+export const AUTHENTICATOR_REASONS = [
+  'unknown_user_id',
+  'expired_login_hint_token',
+  'invalid_binding_message',
+  'invalid_user_code',
+  'missing_user_code',
+  'unauthorized_client',
+  'access_denied',
+  'invalid_target',
+  'server_error',
+] as const satisfies readonly OAuthErrorCode[];
+export type AuthenticatorReason = (typeof AUTHENTICATOR_REASONS)[number];
+export const refusedByAuthenticator = (reason: AuthenticatorReason) =>
+  new OAuthError(reason, `The authenticator refused the request: ${reason}`);
+
 // Contract §4: the token endpoint.
 export const unsupportedGrantType = (grantType: string) =>
   new OAuthError('unsupported_grant_type', `The grant type ${grantType} is not supported`);
@@ -151,8 +170,8 @@ export function renderError(err: unknown, c: Context): Response {
     console.error('unexpected failure', err);
     oauth = serverError(err);
   }
-  if (oauth.code === 'server_error' && oauth.cause !== undefined && err instanceof OAuthError) {
-    console.error('server_error', oauth.cause);
+  if ((oauth.code === 'server_error' || oauth.code === 'temporarily_unavailable') && oauth.cause !== undefined && err instanceof OAuthError) {
+    console.error(oauth.code, oauth.cause);
   }
   return c.json({ error: oauth.code, error_description: oauth.description }, oauth.status, {
     ...noStoreHeaders,

@@ -33,13 +33,21 @@ export interface IdentifiedUser {
 /**
  * How a request reaches the user, in the order opening a request calls it (ciba/open-request.ts):
  * identify, then (once the request is stored) present, and cancel when opening fails after that.
- * Deleting a user or a tenant asks every authenticator to forget the user.
+ * An authenticator that learns who the user is only by asking (the webhook) identifies no one and
+ * returns the user from present instead. Deleting a user or a tenant asks every authenticator to
+ * forget the user.
  */
 export interface Authenticator {
-  /** Finds the user and checks what must hold before they are asked; touches no device. Throws the refusal's OAuthError. */
-  identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser>;
-  /** Shows the stored request to the user, who may decide at once. */
-  present(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
+  /**
+   * Finds the user and checks what must hold before they are asked, touching no device; undefined
+   * when only asking will tell. Throws the refusal's OAuthError.
+   */
+  identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser | undefined>;
+  /**
+   * Shows the stored request to the user, who may decide at once. Returns the user when identify
+   * could not; throws the refusal's OAuthError, having left nothing on the user's device.
+   */
+  present(env: Env, start: AuthenticationStart, user: IdentifiedUser | undefined): Promise<IdentifiedUser | undefined>;
   /** Takes the request back from the user's device: it will never be honoured. */
   cancel(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
   /** Forgets everything held for the user, so a later user with the same sub inherits nothing. */

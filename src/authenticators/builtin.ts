@@ -22,7 +22,9 @@ export const builtin: Authenticator = {
   },
 
   async present(env, start, user) {
-    await deviceInboxStub(env, start.tenant.id, user.sub).add({
+    if (!user) throw new Error('the built-in authenticator identifies before it presents');
+    const inbox = deviceInboxStub(env, start.tenant.id, user.sub);
+    const entry = {
       requestId: start.requestId,
       clientId: start.client.clientId,
       clientName: displayName(start.client),
@@ -32,7 +34,15 @@ export const builtin: Authenticator = {
       createdAt: start.createdAt,
       expiresAt: start.expiresAt,
       callbackToken: start.callbackToken,
-    });
+    };
+    try {
+      await inbox.add(entry);
+    } catch (err) {
+      // The entry may have been written before the failure: the user must never see it.
+      await inbox.remove(start.requestId).catch(() => undefined);
+      throw err;
+    }
+    return user;
   },
 
   async cancel(env, start, user) {

@@ -4,8 +4,9 @@ import { notConfigured } from '../errors.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { Authenticator } from './authenticator.ts';
 import { builtin } from './builtin.ts';
+import { webhook } from './webhook.ts';
 
-const authenticators: Readonly<Record<string, Authenticator>> = { builtin };
+const authenticators: Readonly<Record<string, Authenticator>> = { builtin, webhook };
 
 /** The authenticator the tenant is configured with. */
 export function authenticatorFor(tenant: TenantRecord): Authenticator {

@@ -3,13 +3,21 @@
 // Time is the object's own: callers never pass it.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { attemptDelivery, mintPushTokens } from './delivery.ts';
 import {
+  afterAttempt,
+  bindUser,
   decide,
   expire,
   poll,
+  record,
+  tokensMinted,
+  type BindOutcome,
+  type BoundUser,
   type AuthRequestState,
   type DecideOutcome,
   type DecisionInput,
+  type Outbox,
   type PollInput,
   type PollOutcome,
   type TimelineEvent,
@@ -52,7 +60,9 @@ export class AuthRequest extends DurableObject<Env> {
 
   /** The authenticator's decision (contract §5). */
   async decide(callbackTokenHash: string, tenantIncarnation: string, input: DecisionInput): Promise<DecideOutcome> {
-    return this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
+    const outcome = this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
+    await this.#schedule();
+    return outcome;
   }
 
   /** The request's timeline for operators; undefined when unknown to this incarnation of the tenant. */
@@ -65,13 +75,59 @@ export class AuthRequest extends DurableObject<Env> {
     return { state: state.status, events: state.timeline };
   }
 
+  /** The user a webhook-like authenticator named while asking them (ciba/open-request.ts). */
+  async bindUser(user: BoundUser): Promise<BindOutcome> {
+    const outcome = this.#apply(bindUser(this.#load(), user, Date.now()));
+    await this.#schedule();
+    return outcome;
+  }
+
+  /**
+   * The one alarm: a delivery attempt when one is due, then the expiry rules, then the next wake-up
+   * for whichever comes first (state.ts decides; this only does the I/O).
+   */
   override async alarm(): Promise<void> {
+    const state = this.#load();
+    const outbox = state?.outbox;
+    if (state && outbox && outbox.dueAt <= Date.now() && (Date.now() < state.expiresAt || outbox.kind === 'push_expired')) {
+      await this.#deliver(state, outbox);
+    }
     const transition = expire(this.#load(), Date.now());
     if (transition.outcome.status === 'delete') {
+      await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       return;
     }
     this.#apply(transition);
     await this.ctx.storage.setAlarm(transition.outcome.at);
+  }
+
+  /** Runs one attempt of the due delivery; push tokens are minted (once) before their first attempt. */
+  async #deliver(state: AuthRequestState, outbox: Outbox): Promise<void> {
+    if (outbox.kind === 'push_tokens' && !outbox.bodyJwe) {
+      const minted = await mintPushTokens(this.env, state);
+      // Other calls may have run while minting: read again before writing.
+      const current = this.#load();
+      if (!current?.outbox || current.outbox.kind !== 'push_tokens' || current.outbox.bodyJwe) return;
+      if (minted.status === 'abandon') {
+        const { outbox: _dropped, ...rest } = current;
+        this.ctx.storage.kv.put(STATE_KEY, record(rest, Date.now(), 'delivery_abandoned', { kind: outbox.kind, reason: minted.reason }));
+        return;
+      }
+      const withTokens = tokensMinted(current, minted.bodyJwe, Date.now());
+      this.ctx.storage.kv.put(STATE_KEY, withTokens);
+      state = withTokens;
+      outbox = withTokens.outbox!;
+    }
+    const result = await attemptDelivery(this.env, state, outbox);
+    this.#apply(afterAttempt(this.#load(), outbox.kind, result, Date.now()));
+  }
+
+  /** Moves the alarm earlier when a delivery became due before it. */
+  async #schedule(): Promise<void> {
+    const dueAt = this.#load()?.outbox?.dueAt;
+    if (dueAt === undefined) return;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > dueAt) await this.ctx.storage.setAlarm(dueAt);
   }
 }

@@ -1,29 +1,35 @@
 // Opening a CIBA request (CIBA §7.3, contract §3), all or nothing: the authenticator identifies the
-// user, the request's Durable Object is created, and only then is the request shown to the user, so
-// a decision can never arrive for a request that does not exist. Any failure after creation takes
-// the request back from the user and discards it; a failing undo is logged, never masks the cause.
+// user (when it can without asking), the request's Durable Object is created, and only then is the
+// request shown to the user, so a decision can never arrive for a request that does not exist. An
+// authenticator that learns the user by asking (the webhook) names them then, and the request is
+// bound to them. Any failure after creation discards the request (and takes it back from the user
+// when they were asked); a failing undo is logged and never masks the cause.
 import type { Env } from '../env.ts';
 import { serverError } from '../errors.ts';
-import type { AuthenticationStart, Authenticator, IdentifiedUser } from '../authenticators/authenticator.ts';
+import type { AuthenticationStart, IdentifiedUser } from '../authenticators/authenticator.ts';
 import { authenticatorFor } from '../authenticators/index.ts';
 import { sha256 } from '../lib/crypto.ts';
+import { sealSecret } from '../lib/secrets.ts';
 import { authRequestStub, mintRequestCredentials } from './auth-req-id.ts';
-import { newAuthRequest } from './state.ts';
+import { DELIVERY_SECRETS } from './delivery.ts';
+import { newAuthRequest, type Delivery } from './state.ts';
 
 /** A backchannel request that passed every check of §3, ready to open. */
 export type OpenRequestParams = Omit<AuthenticationStart, 'requestId' | 'callbackToken' | 'createdAt' | 'expiresAt'> & {
   /** Seconds until the request expires. */
   ttl: number;
+  /** For ping and push clients: the client_notification_token (CIBA §7.1). */
+  notificationToken?: string;
 };
 
 export interface OpenedRequest {
   authReqId: string;
 }
 
-/** Identifies the user, stores the request, then shows it to the user; throws the refusal's OAuthError. */
+/** Identifies the user, stores the request, then asks the user; throws the refusal's OAuthError. */
 export async function openAuthRequest(env: Env, params: OpenRequestParams): Promise<OpenedRequest> {
-  const { ttl, ...request } = params;
-  const { tenant } = request;
+  const { ttl, notificationToken, ...request } = params;
+  const { tenant, client } = request;
   const credentials = mintRequestCredentials();
   const createdAt = Date.now();
   const start: AuthenticationStart = {
@@ -34,11 +40,12 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
     expiresAt: createdAt + ttl * 1000,
   };
   const authenticator = authenticatorFor(tenant);
-  const user = await authenticator.identify(env, start);
+  const identified = await authenticator.identify(env, start);
 
-  const [authReqIdHash, callbackTokenHash] = await Promise.all([
+  const [authReqIdHash, callbackTokenHash, delivery] = await Promise.all([
     sha256(credentials.authReqId),
     sha256(credentials.callbackToken),
+    deliveryFor(env, params, credentials.authReqId),
   ]);
   const stub = authRequestStub(env, tenant.id, credentials.requestId);
   const stored = await stub.create(
@@ -46,15 +53,16 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
       {
         tenantId: tenant.id,
         tenantIncarnation: tenant.incarnation,
+        issuer: request.issuer,
         requestId: credentials.requestId,
-        clientId: request.client.clientId,
+        clientId: client.clientId,
         authReqIdHash,
         callbackTokenHash,
-        sub: user.sub,
-        ...(user.incarnation !== undefined ? { userIncarnation: user.incarnation } : {}),
+        ...(identified ? userOf(identified) : {}),
         scope: request.scope,
         ...(request.acrValues ? { acrValues: request.acrValues } : {}),
         ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
+        ...(delivery ? { delivery } : {}),
         authenticator: tenant.settings.authenticator.type,
         createdAt,
         expiresAt: start.expiresAt,
@@ -65,19 +73,47 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   );
   if (stored.status !== 'created') throw serverError(new Error('auth request id collision'));
 
+  let user: IdentifiedUser | undefined;
   try {
-    await authenticator.present(env, start, user);
+    user = await authenticator.present(env, start, identified);
   } catch (err) {
-    await undo(env, authenticator, start, user);
+    // The authenticator refused or failed and left nothing on the user's device: forget the request.
+    await undo(env, start, []);
     throw err;
+  }
+  if (!identified) {
+    try {
+      if (!user) throw new Error(`authenticator ${tenant.settings.authenticator.type} named no user`);
+      const bound = await stub.bindUser(userOf(user));
+      if (bound.status !== 'bound') throw new Error('the request vanished while the authenticator answered');
+    } catch (err) {
+      await undo(env, start, user ? [() => authenticator.cancel(env, start, user)] : []);
+      throw err;
+    }
   }
   return { authReqId: credentials.authReqId };
 }
 
-/** Takes a request that could not be shown back from the user and forgets it; failures are only logged. */
-async function undo(env: Env, authenticator: Authenticator, start: AuthenticationStart, user: IdentifiedUser) {
+const userOf = (user: IdentifiedUser) => ({
+  sub: user.sub,
+  ...(user.incarnation !== undefined ? { userIncarnation: user.incarnation } : {}),
+});
+
+/** Where a ping or push client is told; the auth_req_id and notification token go in sealed. */
+async function deliveryFor(env: Env, params: OpenRequestParams, authReqId: string): Promise<Delivery | undefined> {
+  const { backchannel_token_delivery_mode: mode, backchannel_client_notification_endpoint: endpoint } =
+    params.client.metadata;
+  if ((mode !== 'ping' && mode !== 'push') || endpoint === undefined || params.notificationToken === undefined) {
+    return undefined;
+  }
+  const secrets = JSON.stringify({ authReqId, notificationToken: params.notificationToken });
+  return { mode, endpoint, secretsJwe: await sealSecret(env, DELIVERY_SECRETS, params.tenant.id, secrets) };
+}
+
+/** Forgets a request that could not be opened, after `cancels`; failures are only logged. */
+async function undo(env: Env, start: AuthenticationStart, cancels: Array<() => Promise<void>>) {
   const results = await Promise.allSettled([
-    authenticator.cancel(env, start, user),
+    ...cancels.map((cancel) => cancel()),
     authRequestStub(env, start.tenant.id, start.requestId).discard(),
   ]);
   for (const result of results) {

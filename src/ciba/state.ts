@@ -19,15 +19,37 @@ export interface TimelineEvent {
   detail?: Record<string, string | number | boolean>;
 }
 
+/** Where a ping or push client is told of the outcome (CIBA §10.2, §10.3). */
+export interface Delivery {
+  mode: 'ping' | 'push';
+  endpoint: string;
+  /** `{authReqId, notificationToken}` sealed for the tenant: the object keeps no secret in the clear. */
+  secretsJwe: string;
+}
+
+/** What the client's endpoint is owed, attempted by the alarm until delivered or expired. */
+export interface Outbox {
+  kind: 'ping' | 'push_tokens' | 'push_denied' | 'push_expired';
+  /** push_tokens: the token response, sealed; minted once, at the first attempt, never per retry. */
+  bodyJwe?: string;
+  /** Attempts that failed so far. */
+  attempts: number;
+  /** Epoch milliseconds of the next attempt. */
+  dueAt: number;
+}
+
 export interface AuthRequestState {
   tenantId: string;
   /** The tenant's incarnation: a tenant deleted and re-created under the same id is another one. */
   tenantIncarnation: string;
+  /** The tenant's issuer when the request was made: push tokens are minted for it. */
+  issuer: string;
   requestId: string;
   clientId: string;
   authReqIdHash: string;
   callbackTokenHash: string;
-  sub: string;
+  /** The user; undefined until an authenticator that identifies by asking (the webhook) has answered. */
+  sub?: string;
   /** The directory user's incarnation, when the authenticator found the user in the directory. */
   userIncarnation?: string;
   scope: string;
@@ -41,6 +63,8 @@ export interface AuthRequestState {
   lastPollAt?: number;
   status: RequestStatus;
   approval?: Approval;
+  delivery?: Delivery;
+  outbox?: Outbox;
   timeline: TimelineEvent[];
 }
 
@@ -94,11 +118,17 @@ export interface Transition<O> {
   outcome: O;
 }
 
-/** What opening a request knows once the authenticator has identified the user. */
-export type NewAuthRequest = Omit<AuthRequestState, 'status' | 'timeline' | 'lastPollAt' | 'approval'> & {
+/** What opening a request knows before it shows the request to the user. */
+export type NewAuthRequest = Omit<AuthRequestState, 'status' | 'timeline' | 'lastPollAt' | 'approval' | 'outbox'> & {
   /** The tenant's authenticator type, for the timeline. */
   authenticator: string;
 };
+
+/** The user an authenticator identified while asking them. */
+export interface BoundUser {
+  sub: string;
+  userIncarnation?: string;
+}
 
 /** The initial state of a request the authenticator accepted (CIBA §7.3), with its first timeline events. */
 export function newAuthRequest(params: NewAuthRequest, now: number): AuthRequestState {
@@ -110,9 +140,57 @@ export function newAuthRequest(params: NewAuthRequest, now: number): AuthRequest
     timeline: [
       { at: createdAt, event: 'created', detail: { client_id: params.clientId } },
       { at: createdAt, event: 'authenticator_asked', detail: { authenticator } },
-      { at: now, event: 'authenticator_answered', detail: { result: 'started' } },
+      ...(params.sub !== undefined ? [{ at: now, event: 'authenticator_answered', detail: { result: 'started' } }] : []),
     ],
   };
+}
+
+/** CIBA §10.2, §10.3: what a decision owes a ping or push client, once the user is known. */
+function owe(state: AuthRequestState, now: number): AuthRequestState {
+  const { delivery } = state;
+  if (!delivery || state.sub === undefined || (state.status !== 'approved' && state.status !== 'denied')) return state;
+  const kind = delivery.mode === 'ping' ? 'ping' : state.status === 'approved' ? 'push_tokens' : 'push_denied';
+  return { ...state, outbox: { kind, attempts: 0, dueAt: now } };
+}
+
+export type BindOutcome = { status: 'bound' } | { status: 'unknown' };
+
+/** The user an authenticator named while asking them (contract §5): the request is now fully open. */
+export function bindUser(state: AuthRequestState | undefined, user: BoundUser, now: number): Transition<BindOutcome> {
+  if (!state || state.sub !== undefined) return { outcome: { status: 'unknown' } };
+  const bound = record({ ...state, ...user }, now, 'authenticator_answered', { result: 'started' });
+  // A decision that came while the authenticator was still answering is owed now.
+  return { next: owe(bound, now), outcome: { status: 'bound' } };
+}
+
+/** Delivery backoff (contract §4): 1 s after the first failure, doubling, at most 60 s apart. */
+export const retryDelayMs = (failures: number) => Math.min(2 ** Math.max(failures - 1, 0), 60) * 1000;
+
+export type AttemptResult = { result: 'delivered' | 'refused' | 'failed'; status?: number };
+
+/**
+ * The answer of one delivery attempt: 2xx delivered, 3xx and 4xx final, anything else retried from
+ * the alarm with backoff, except an expiry notice, which is tried once.
+ */
+export function afterAttempt(
+  state: AuthRequestState | undefined,
+  kind: Outbox['kind'],
+  attempt: AttemptResult,
+  now: number,
+): Transition<{ status: 'recorded' | 'stale' }> {
+  if (!state?.outbox || state.outbox.kind !== kind) return { outcome: { status: 'stale' } };
+  const failures = state.outbox.attempts + 1;
+  const detail = { kind, attempt: failures, result: attempt.result, ...(attempt.status ? { status: attempt.status } : {}) };
+  const retry = attempt.result === 'failed' && kind !== 'push_expired';
+  const outbox = retry ? { ...state.outbox, attempts: failures, dueAt: now + retryDelayMs(failures) } : undefined;
+  const { outbox: _sent, ...rest } = state;
+  return { next: record(outbox ? { ...rest, outbox } : rest, now, 'delivery_attempted', detail), outcome: { status: 'recorded' } };
+}
+
+/** Push (CIBA §10.3): the tokens were minted and sealed for delivery; the grant is spent. */
+export function tokensMinted(state: AuthRequestState, bodyJwe: string, now: number): AuthRequestState {
+  if (!state.outbox) return state;
+  return record({ ...state, status: 'redeemed', outbox: { ...state.outbox, bodyJwe } }, now, 'tokens_issued');
 }
 
 /** Appends to the timeline, dropping the oldest poll records first when it is full. */
@@ -138,7 +216,7 @@ export function poll(
   input: PollInput,
   now: number,
 ): Transition<PollOutcome> {
-  if (!state) return { outcome: { status: 'invalid_grant', reason: 'unknown auth_req_id' } };
+  if (!state || state.sub === undefined) return { outcome: { status: 'invalid_grant', reason: 'unknown auth_req_id' } };
   if (
     state.tenantId !== input.tenantId ||
     state.tenantIncarnation !== input.tenantIncarnation ||
@@ -208,28 +286,42 @@ export function decide(
   if (state.status !== 'pending') return { outcome: { status: 'conflict', current: state.status } };
   if (input.status === 'denied') {
     const next = record({ ...state, status: 'denied' }, now, 'denied');
-    return { next, outcome: { status: 'decided', decision: 'denied' } };
+    return { next: owe(next, now), outcome: { status: 'decided', decision: 'denied' } };
   }
   const next = record({ ...state, status: 'approved', approval: input.approval }, now, 'approved', {
     authentication_method: input.approval.authenticationMethod,
     ...(input.approval.acr ? { acr: input.approval.acr } : {}),
   });
-  return { next, outcome: { status: 'decided', decision: 'approved' } };
+  return { next: owe(next, now), outcome: { status: 'decided', decision: 'approved' } };
 }
 
 export type AlarmOutcome = { status: 'reschedule'; at: number } | { status: 'delete' };
 
+/** The earlier of `at` and the next delivery attempt. */
+const withOutbox = (state: AuthRequestState, at: number) => Math.min(at, state.outbox?.dueAt ?? at);
+
 /**
- * The alarm: at expiry an undecided or unredeemed request becomes expired and lingers for the
- * grace period so late polls get expired_token; after that, or once redeemed, it is deleted.
+ * The alarm's expiry rules: at expiry an undecided or unredeemed request becomes expired and
+ * lingers for the grace period so late polls get expired_token; after that, or once redeemed, it is
+ * deleted, with any tokens still awaiting push. A delivery still owed at expiry is abandoned; a push
+ * client whose user never answered is told expired_token, once. The alarm comes back for the
+ * earlier of the next expiry step and the next delivery attempt.
  */
 export function expire(state: AuthRequestState | undefined, now: number): Transition<AlarmOutcome> {
   if (!state) return { outcome: { status: 'delete' } };
-  if (now < state.expiresAt) return { outcome: { status: 'reschedule', at: state.expiresAt } };
+  if (now < state.expiresAt) return { outcome: { status: 'reschedule', at: withOutbox(state, state.expiresAt) } };
   if (state.status === 'redeemed' || now >= state.expiresAt + EXPIRED_GRACE_MS) {
     return { outcome: { status: 'delete' } };
   }
-  const next =
-    state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
-  return { next, outcome: { status: 'reschedule', at: state.expiresAt + EXPIRED_GRACE_MS } };
+  const graceEnds = state.expiresAt + EXPIRED_GRACE_MS;
+  if (state.status === 'expired') return { outcome: { status: 'reschedule', at: withOutbox(state, graceEnds) } };
+  let next = record({ ...state, status: 'expired' }, now, 'expired');
+  if (state.outbox) {
+    const { outbox, ...rest } = next;
+    next = record(rest, now, 'delivery_abandoned', { kind: outbox!.kind, attempts: outbox!.attempts });
+  }
+  if (state.status === 'pending' && state.delivery?.mode === 'push' && state.sub !== undefined) {
+    next = { ...next, outbox: { kind: 'push_expired', attempts: 0, dueAt: now } };
+  }
+  return { next, outcome: { status: 'reschedule', at: withOutbox(next, graceEnds) } };
 }

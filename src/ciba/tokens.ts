@@ -2,7 +2,7 @@
 // object has consumed the grant, and push delivery will call it from that object. No HTTP here.
 import type { SigningKey } from '../keys/store.ts';
 import type { TenantSettings } from '../tenants/store.ts';
-import { mintTokenResponse, type TokenResponse } from '../tokens/token-response.ts';
+import { mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
 import type { RedeemedGrant } from './state.ts';
 
 /** The token response for a grant already consumed (design principle 7), signed with `key` at `now` (epoch s). */
@@ -12,6 +12,7 @@ export function mintRedeemedGrant(
   issuer: string,
   grant: RedeemedGrant,
   now: number,
+  extras?: IdTokenExtras,
 ): Promise<TokenResponse> {
   const { approval } = grant;
   return mintTokenResponse(
@@ -28,5 +29,6 @@ export function mintRedeemedGrant(
       authTime: approval.authTime,
     },
     now,
+    extras,
   );
 }

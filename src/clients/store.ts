@@ -11,7 +11,8 @@ import { isAllowedOutboundUrl } from '../lib/validation.ts';
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
 export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
-export const SUPPORTED_DELIVERY_MODES = ['poll'] as const;
+export const SUPPORTED_DELIVERY_MODES = ['poll', 'ping', 'push'] as const;
+export type DeliveryMode = (typeof SUPPORTED_DELIVERY_MODES)[number];
 
 const notYet = (what: string) => `${what} is not supported yet`;
 
@@ -36,6 +37,7 @@ const clientMetadataSchema = z.object({
 
 export type ClientMetadata = z.output<typeof clientMetadataSchema> & {
   token_endpoint_auth_method: ClientAuthMethod;
+  backchannel_token_delivery_mode: DeliveryMode;
 };
 
 export interface ClientRecord {
@@ -68,14 +70,13 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
     );
   }
   const mode = metadata.backchannel_token_delivery_mode;
-  if (mode !== 'poll') {
-    throw invalidClientMetadata(
-      mode === 'ping' || mode === 'push'
-        ? `backchannel_token_delivery_mode: ${notYet(`${mode} delivery`)}`
-        : 'backchannel_token_delivery_mode: must be poll, ping or push',
-    );
+  if (!(SUPPORTED_DELIVERY_MODES as readonly string[]).includes(mode)) {
+    throw invalidClientMetadata('backchannel_token_delivery_mode: must be poll, ping or push');
   }
   const endpoint = metadata.backchannel_client_notification_endpoint;
+  if (mode !== 'poll' && endpoint === undefined) {
+    throw invalidClientMetadata(`backchannel_client_notification_endpoint: required for ${mode} delivery (CIBA §4)`);
+  }
   if (endpoint !== undefined && !isAllowedOutboundUrl(endpoint, development)) {
     throw invalidClientMetadata('backchannel_client_notification_endpoint must be an https URL');
   }

@@ -14,6 +14,18 @@ export function describeSchemaError(error: SchemaError): string {
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
+/** A Standard Webhooks secret: `whsec_` and 24 to 64 random bytes in base64. */
+export function isWebhookSecret(value: string): boolean {
+  const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value);
+  if (!match) return false;
+  try {
+    const length = atob(match[1]!).length;
+    return length >= 24 && length <= 64;
+  } catch {
+    return false;
+  }
+}
+
 /** Is this an absolute http(s) URL acceptable for outbound calls (https, or loopback http in development)? */
 export function isAllowedOutboundUrl(value: string, development: boolean): boolean {
   let url: URL;

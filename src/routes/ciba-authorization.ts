@@ -38,7 +38,8 @@ route(cibaAuthorization, '/', {
     const scopes = checkScope(form.get('scope'), settings.scopes, client.metadata.scope?.split(' '));
     const hint = checkHint(form);
     if (hint.kind !== 'login_hint') throw invalidRequest(`${hint.kind} is not supported yet; use login_hint`);
-    checkClientNotificationToken(form.get('client_notification_token'), client.metadata.backchannel_token_delivery_mode);
+    const mode = client.metadata.backchannel_token_delivery_mode;
+    const notificationToken = checkClientNotificationToken(form.get('client_notification_token'), mode);
     const bindingMessage = checkBindingMessage(form.get('binding_message'));
     const userCode = checkUserCodePresence(
       form.get('user_code'),
@@ -57,10 +58,14 @@ route(cibaAuthorization, '/', {
       ...(bindingMessage !== undefined ? { bindingMessage } : {}),
       ...(userCode !== undefined ? { userCode } : {}),
       ttl,
+      ...(mode !== 'poll' && notificationToken !== undefined ? { notificationToken } : {}),
     });
 
     return c.json(
-      { auth_req_id: authReqId, expires_in: ttl, interval: settings.poll_interval },
+      // CIBA §7.3: a push client never polls, so it gets no interval.
+      mode === 'push'
+        ? { auth_req_id: authReqId, expires_in: ttl }
+        : { auth_req_id: authReqId, expires_in: ttl, interval: settings.poll_interval },
       200,
       noStoreHeaders,
     );

@@ -4,9 +4,35 @@ import type { Env } from '../env.ts';
 import { everyAuthenticator } from '../authenticators/index.ts';
 import { deleteAllClients } from '../clients/store.ts';
 import { deleteKeySet, getKeySet, prepareKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
+import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { sealSecret } from '../lib/secrets.ts';
 import { deleteAllUsers, listUserSubs } from '../users/store.ts';
-import { deleteTenant, getTenant, putTenant, type TenantRecord, type TenantSettings } from './store.ts';
+import {
+  WEBHOOK_SECRETS,
+  deleteTenant,
+  getTenant,
+  putTenant,
+  type StoredAuthenticator,
+  type TenantRecord,
+  type TenantSettingsInput,
+} from './store.ts';
+
+/** The authenticator to store: a webhook secret sealed, or the stored one kept when none is given. */
+async function storedAuthenticator(
+  env: Env,
+  id: string,
+  input: TenantSettingsInput['authenticator'],
+  previous: TenantRecord | undefined,
+): Promise<StoredAuthenticator> {
+  if (input.type === 'builtin') return input;
+  if (input.secret !== undefined) {
+    return { type: 'webhook', url: input.url, secretJwe: await sealSecret(env, WEBHOOK_SECRETS, id, input.secret) };
+  }
+  const kept = previous?.settings.authenticator;
+  if (kept?.type !== 'webhook') throw invalidRequest('authenticator.secret: required for a webhook authenticator');
+  return { type: 'webhook', url: input.url, secretJwe: kept.secretJwe };
+}
 
 /**
  * Creates or replaces a tenant (contract §6). A new tenant, or a new signing_alg, gets a fresh
@@ -15,10 +41,11 @@ import { deleteTenant, getTenant, putTenant, type TenantRecord, type TenantSetti
 export async function upsertTenant(
   env: Env,
   id: string,
-  settings: TenantSettings,
+  input: TenantSettingsInput,
   now: number,
 ): Promise<{ created: boolean; tenant: TenantRecord; keySet: KeySet }> {
   const previous = await getTenant(env, id);
+  const settings = { ...input, authenticator: await storedAuthenticator(env, id, input.authenticator, previous) };
   const keySet = await prepareKeySet(env, id, await getKeySet(env, id), settings.signing_alg, tokenTtlOf(settings), now);
   const tenant: TenantRecord = {
     id,

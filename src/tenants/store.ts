@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
-import { isAllowedOutboundUrl } from '../lib/validation.ts';
+import { isAllowedOutboundUrl, isWebhookSecret } from '../lib/validation.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
@@ -28,9 +28,19 @@ const absoluteUri = z
   .string()
   .check(z.refine((v) => URL.canParse(v) && !new URL(v).hash, 'must be an absolute URI without a fragment'));
 
-const authenticatorSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('builtin') })], {
-  error: 'authenticator.type must be "builtin" (the webhook authenticator is not supported yet)',
-});
+const authenticatorSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('builtin') }),
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.string(),
+      // Optional on a replacement: the stored secret is kept when none is given.
+      secret: z.optional(z.string().check(z.refine(isWebhookSecret, 'must be whsec_ and 24 to 64 bytes in base64'))),
+    }),
+  ],
+  { error: 'authenticator.type must be "builtin" or "webhook"' },
+);
 
 const trustedHintIssuer = z
   .strictObject({
@@ -67,14 +77,28 @@ export const tenantSettingsSchema = z
     z.refine((s) => s.auth_req_ttl <= s.max_auth_req_ttl, { message: 'must not exceed max_auth_req_ttl', path: ['auth_req_ttl'] }),
   );
 
-export type TenantSettings = z.output<typeof tenantSettingsSchema>;
+/** Settings as the admin API takes them: a webhook secret in the clear. */
+export type TenantSettingsInput = z.output<typeof tenantSettingsSchema>;
+
+/** The authenticator as stored: a webhook's secret only sealed (docs/storage.md, what is encrypted). */
+export type StoredAuthenticator = { type: 'builtin' } | { type: 'webhook'; url: string; secretJwe: string };
+
+/** Settings as stored and used. */
+export type TenantSettings = Omit<TenantSettingsInput, 'authenticator'> & { authenticator: StoredAuthenticator };
+
+/** The purpose webhook secrets are sealed under. */
+export const WEBHOOK_SECRETS = 'webhook secrets';
 
 /**
  * Parses tenant settings from the admin API, then checks what the schema cannot know: outbound URLs
  * must be https, or loopback http in development (contract §6, §7).
  */
-export function parseTenantSettings(input: unknown, development: boolean): TenantSettings {
+export function parseTenantSettings(input: unknown, development: boolean): TenantSettingsInput {
   const settings = parseOrThrow(tenantSettingsSchema, input);
+  const { authenticator } = settings;
+  if (authenticator.type === 'webhook' && !isAllowedOutboundUrl(authenticator.url, development)) {
+    throw invalidRequest('authenticator.url: must be an https URL');
+  }
   settings.trusted_hint_issuers.forEach(({ jwks_uri }, i) => {
     if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
       throw invalidRequest(`trusted_hint_issuers.${i}.jwks_uri: must be an https URL`);

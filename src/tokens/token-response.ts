@@ -2,6 +2,7 @@
 // Connect ID token. Knows nothing of CIBA beyond the grant's fields.
 import type { SigningKey } from '../keys/store.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { base64url, utf8 } from '../lib/encoding.ts';
 import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
@@ -27,12 +28,27 @@ export interface TokenResponse {
   authentication_method: string;
 }
 
+/** What a delivered (rather than polled) token response adds to its ID token. */
+export interface IdTokenExtras {
+  /** Further claims, such as CIBA push's `urn:openid:params:jwt:claim:auth_req_id`. */
+  claims?: Record<string, string>;
+  /** Adds `at_hash` (OpenID Connect Core §3.3.2.11), binding the ID token to the access token. */
+  atHash?: boolean;
+}
+
+/** The left half of the access token's hash, base64url, with the hash of the signing algorithm. */
+async function atHashOf(accessToken: string, alg: SigningKey['alg']): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest(alg === 'EdDSA' ? 'SHA-512' : 'SHA-256', utf8(accessToken)));
+  return base64url(digest.subarray(0, digest.length / 2));
+}
+
 /** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
 export async function mintTokenResponse(
   key: SigningKey,
-  settings: TenantSettings,
+  settings: Pick<TenantSettings, 'access_token_ttl' | 'id_token_ttl'>,
   grant: GrantToMint,
   now: number,
+  extras: IdTokenExtras = {},
 ): Promise<TokenResponse> {
   const amr = amrFor(grant.authenticationMethod, grant.amr);
   const authClaims = {
@@ -65,6 +81,8 @@ export async function mintTokenResponse(
       iat: now,
       exp: now + settings.id_token_ttl,
       ...authClaims,
+      ...extras.claims,
+      ...(extras.atHash ? { at_hash: await atHashOf(accessToken, key.alg) } : {}),
     },
     key,
     'JWT',

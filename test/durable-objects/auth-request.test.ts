@@ -14,6 +14,7 @@ function fresh(overrides: Partial<AuthRequestState> = {}) {
   const state: AuthRequestState = {
     tenantId: 'acme',
     tenantIncarnation: 'inc-1',
+    issuer: 'https://as.example/acme/as',
     requestId,
     clientId: 'rp',
     authReqIdHash: 'h-auth',

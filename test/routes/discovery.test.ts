@@ -36,7 +36,7 @@ describe('discovery document', () => {
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
-      backchannel_token_delivery_modes_supported: ['poll'],
+      backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
       backchannel_user_code_parameter_supported: false,
     });
   });

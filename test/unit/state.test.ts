@@ -19,6 +19,7 @@ function state(overrides: Partial<AuthRequestState> = {}): AuthRequestState {
   return {
     tenantId: 'acme',
     tenantIncarnation: 'inc-1',
+    issuer: 'https://as.example/acme/as',
     requestId: 'req',
     clientId: 'rp',
     authReqIdHash: 'h-auth',
@@ -95,6 +96,7 @@ describe('newAuthRequest', () => {
       {
         tenantId: 'acme',
         tenantIncarnation: 'inc-1',
+        issuer: 'https://as.example/acme/as',
         requestId: 'req',
         clientId: 'rp',
         authReqIdHash: 'h-auth',

@@ -12,9 +12,14 @@ import { parseTenantSettings, type TenantRecord } from '../../tenants/store.ts';
 
 export const tenants = new Hono<AppEnv>();
 
+/** The tenant's view: its settings, never a webhook secret, and its keys' public facts. */
 const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
   tenant: tenant.id,
   ...tenant.settings,
+  authenticator:
+    tenant.settings.authenticator.type === 'webhook'
+      ? { type: 'webhook', url: tenant.settings.authenticator.url }
+      : tenant.settings.authenticator,
   created_at: tenant.createdAt,
   updated_at: tenant.updatedAt,
   signing_keys: (keySet?.keys ?? []).map((k) => ({

@@ -1,6 +1,8 @@
 // Admin API: tenants (contract §6): create and replace with the contract defaults and bounds, signing
 // keys on a change of signing_alg, refusals that leave nothing behind, and deletion.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { tenantKey } from '../../../src/tenants/store.ts';
 import { ADMIN_TOKEN, admin, backchannel, call, createTenant, setup, uniqueTenantId } from '../../helpers/api.ts';
 import { B64URL, rawAdmin, bogusTokenRequest } from '../../helpers/admin.ts';
 import { expectOAuthError } from '../../helpers/oauth.ts';
@@ -154,17 +156,46 @@ describe('tenants', () => {
     });
   }
 
-  it('refuses the webhook authenticator as not supported yet', async () => {
+  const SECRET = `whsec_${btoa('0123456789abcdef01234567')}`;
+  const hook = (extra: Record<string, unknown> = {}) => ({
+    authenticator: { type: 'webhook', url: 'https://hooks.example.test/ciba', secret: SECRET, ...extra },
+  });
+
+  it('takes a webhook authenticator, stores its secret sealed and never shows it', async () => {
     const id = uniqueTenantId();
-    const body = await expectOAuthError(
-      await admin(`/tenants/${id}`, 'PUT', {
-        authenticator: { type: 'webhook', url: 'https://hooks.example.test/ciba', secret: 'whsec_c2VjcmV0' },
-      }),
-      400,
-      'invalid_request',
-    );
-    expect(body.error_description).toContain('authenticator');
-    expect(body.error_description).toContain('not supported yet');
+    const res = await admin(`/tenants/${id}`, 'PUT', hook());
+    expect(res.status).toBe(201);
+    const created = await res.text();
+    expect(JSON.parse(created).authenticator).toEqual({ type: 'webhook', url: 'https://hooks.example.test/ciba' });
+    const got = await (await admin(`/tenants/${id}`)).text();
+    expect(JSON.parse(got).authenticator).toEqual({ type: 'webhook', url: 'https://hooks.example.test/ciba' });
+    const stored = (await env.CONFIG.get(tenantKey(id)))!;
+    for (const text of [created, got, stored]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(SECRET.slice(6));
+    }
+    // A replacement may leave the secret out and keeps it; a new one replaces it.
+    const kept = JSON.parse(stored).settings.authenticator.secretJwe as string;
+    expect((await admin(`/tenants/${id}`, 'PUT', { authenticator: { type: 'webhook', url: 'https://hooks.example.test/v2' } })).status).toBe(200);
+    expect(JSON.parse((await env.CONFIG.get(tenantKey(id)))!).settings.authenticator).toEqual({
+      type: 'webhook',
+      url: 'https://hooks.example.test/v2',
+      secretJwe: kept,
+    });
+  });
+
+  it.each([
+    ['an http url outside development', hook({ url: 'http://hooks.example.test/ciba' }), 'authenticator.url'],
+    ['a secret without whsec_', hook({ secret: btoa('0123456789abcdef01234567') }), 'authenticator.secret'],
+    ['a secret of 8 bytes', hook({ secret: `whsec_${btoa('01234567')}` }), 'authenticator.secret'],
+    ['no secret for a new webhook tenant', { authenticator: { type: 'webhook', url: 'https://hooks.example.test/ciba' } }, 'authenticator.secret'],
+    ['an unknown authenticator type', { authenticator: { type: 'carrier-pigeon' } }, 'authenticator'],
+    ['an unknown member', hook({ colour: 'blue' }), 'colour'],
+  ])('refuses a webhook authenticator with %s → 400 naming %s', async (_name, settings, field) => {
+    const id = uniqueTenantId();
+    const body = await expectOAuthError(await admin(`/tenants/${id}`, 'PUT', settings), 400, 'invalid_request');
+    expect(body.error_description).toContain(field);
+    await expectOAuthError(await admin(`/tenants/${id}`), 404, 'invalid_request');
   });
 
   it('refuses a bad settings body on an existing tenant and leaves it unchanged', async () => {

@@ -1,0 +1,115 @@
+// The webhook authenticator (contract §5): the bank's own system finds the user and asks them on
+// their device. Each request is one signed POST (Standard Webhooks) answered within 5 s with the
+// user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user is known only
+// once it answers, so it identifies no one beforehand and names the user from `present`.
+import { Webhook } from 'standardwebhooks';
+import type { Env } from '../env.ts';
+import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, type AuthenticatorReason } from '../errors.ts';
+import { displayName } from '../clients/store.ts';
+import { randomToken } from '../lib/crypto.ts';
+import { openSecret } from '../lib/secrets.ts';
+import { nowSeconds } from '../lib/time.ts';
+import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
+import { SUB } from '../users/store.ts';
+import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
+
+/** How long the authenticator has to answer (contract §5). One attempt, no retry. */
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+
+type Sent = { ok: true; response: Response } | { ok: false; cause: unknown };
+
+/** POSTs one signed event to the tenant's webhook: `webhook-id`, `webhook-timestamp`, `webhook-signature`. */
+async function send(env: Env, tenant: TenantRecord, type: string, data: Record<string, unknown>): Promise<Sent> {
+  const authenticator = tenant.settings.authenticator;
+  if (authenticator.type !== 'webhook') return { ok: false, cause: new Error('not a webhook tenant') };
+  try {
+    const secret = await openSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe);
+    const body = JSON.stringify({ type, data });
+    const id = `msg_${randomToken(16)}`;
+    const timestamp = new Date(nowSeconds() * 1000);
+    const signature = new Webhook(secret).sign(id, timestamp, body);
+    const response = await fetch(authenticator.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp.getTime() / 1000),
+        'webhook-signature': signature,
+      },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    });
+    return { ok: true, response };
+  } catch (cause) {
+    return { ok: false, cause };
+  }
+}
+
+const isReason = (value: unknown): value is AuthenticatorReason =>
+  typeof value === 'string' && (AUTHENTICATOR_REASONS as readonly string[]).includes(value);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The payload of `ciba.authentication_requested` (contract §5); members without a value are left out. */
+function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
+  return {
+    request_id: start.requestId,
+    tenant: start.tenant.id,
+    client_id: start.client.clientId,
+    client_name: displayName(start.client),
+    scope: start.scope,
+    ...(start.acrValues ? { acr_values: start.acrValues } : {}),
+    ...(start.bindingMessage !== undefined ? { binding_message: start.bindingMessage } : {}),
+    ...(start.userCode !== undefined ? { user_code: start.userCode } : {}),
+    login_hint: start.loginHint,
+    expires_at: Math.floor(start.expiresAt / 1000),
+    callback_url: `${start.issuer}/ciba/callback`,
+    callback_token: start.callbackToken,
+  };
+}
+
+export const webhook: Authenticator = {
+  async identify() {
+    return undefined;
+  },
+
+  async present(env, start): Promise<IdentifiedUser> {
+    const sent = await send(env, start.tenant, 'ciba.authentication_requested', requestedEvent(start));
+    const unavailable = (why: string, cause?: unknown) =>
+      temporarilyUnavailable(new Error(`webhook authenticator of ${start.tenant.id}: ${why}`, { cause }));
+    if (!sent.ok) throw unavailable('no answer', sent.cause);
+    const { response } = sent;
+    let answer: unknown;
+    try {
+      answer = await response.json();
+    } catch {
+      answer = undefined;
+    }
+    if (response.status === 200 && isObject(answer)) {
+      const { sub, claims } = answer;
+      if (typeof sub === 'string' && SUB.test(sub) && (claims === undefined || isObject(claims))) {
+        return { sub, claims: claims ?? {} };
+      }
+      throw unavailable('200 without a valid sub');
+    }
+    if (response.status >= 400 && response.status < 500 && isObject(answer) && isReason(answer.error)) {
+      throw refusedByAuthenticator(answer.error);
+    }
+    throw unavailable(`answered ${response.status} without a usable body`);
+  },
+
+  /** Tells the authenticator the request will never be honoured, so the device stops asking (one attempt). */
+  async cancel(env, start) {
+    const sent = await send(env, start.tenant, 'ciba.authentication_cancelled', {
+      request_id: start.requestId,
+      tenant: start.tenant.id,
+    });
+    if (sent.ok) await sent.response.body?.cancel();
+    else throw new Error('the webhook authenticator was not told of the cancellation', { cause: sent.cause });
+  },
+
+  // The bank's system holds its users; nothing is kept here.
+  async forgetUser() {},
+};
