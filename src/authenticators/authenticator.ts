@@ -34,8 +34,8 @@ export interface IdentifiedUser {
  * How a request reaches the user, in the order opening a request calls it (ciba/open-request.ts):
  * identify, then (once the request is stored) present, and cancel when opening fails after that.
  * An authenticator that learns who the user is only by asking (the webhook) identifies no one and
- * returns the user from present instead. Deleting a user or a tenant asks every authenticator to
- * forget the user.
+ * returns the user from present instead. Deleting a user or a tenant asks the tenant's
+ * authenticator to forget the user.
  */
 export interface Authenticator {
   /**

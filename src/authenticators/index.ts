@@ -15,6 +15,3 @@ export function authenticatorFor(tenant: TenantRecord): Authenticator {
   if (!authenticator) throw notConfigured(`tenant ${tenant.id} has an unknown authenticator ${type}`);
   return authenticator;
 }
-
-/** Every authenticator: deleting a user or tenant asks each to forget, whatever the tenant uses now. */
-export const everyAuthenticator = (): readonly Authenticator[] => Object.values(authenticators);

@@ -1,7 +1,7 @@
 // Operations on a whole tenant that span stores: creating or replacing one (with its signing keys)
 // and deleting one (asking every authenticator to forget its users, then each store to delete).
 import type { Env } from '../env.ts';
-import { everyAuthenticator } from '../authenticators/index.ts';
+import { authenticatorFor } from '../authenticators/index.ts';
 import { deleteAllClients } from '../clients/store.ts';
 import { deleteKeySet, getKeySet, prepareKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
@@ -59,13 +59,14 @@ export async function upsertTenant(
 }
 
 /**
- * Deletes a tenant: its record first, so it stops resolving at once; then every authenticator
- * forgets its users and each store deletes its records. Its requests' Durable Objects expire on
- * their own and answer to no later tenant of the same id (docs/storage.md, incarnations).
+ * Deletes a tenant: its record first, so it stops resolving at once; then its authenticator forgets
+ * its users and each store deletes its records. Its requests' Durable Objects expire on their own
+ * and answer to no later tenant of the same id (docs/storage.md, incarnations).
  */
-export async function removeTenant(env: Env, tenantId: string): Promise<void> {
-  await deleteTenant(env, tenantId);
-  const subs = await listUserSubs(env, tenantId);
-  await Promise.all(subs.flatMap((sub) => everyAuthenticator().map((a) => a.forgetUser(env, tenantId, sub))));
-  await Promise.all([deleteAllUsers(env, tenantId), deleteAllClients(env, tenantId), deleteKeySet(env, tenantId)]);
+export async function removeTenant(env: Env, tenant: TenantRecord): Promise<void> {
+  await deleteTenant(env, tenant.id);
+  const authenticator = authenticatorFor(tenant);
+  const subs = await listUserSubs(env, tenant.id);
+  await Promise.all(subs.map((sub) => authenticator.forgetUser(env, tenant.id, sub)));
+  await Promise.all([deleteAllUsers(env, tenant.id), deleteAllClients(env, tenant.id), deleteKeySet(env, tenant.id)]);
 }

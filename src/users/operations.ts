@@ -1,12 +1,13 @@
-// Deleting a user, across stores: the directory forgets the record and its login hints, and every
-// authenticator forgets what it holds for the user (the built-in one, its device inbox).
+// Deleting a user, across stores: the directory forgets the record and its login hints, and the
+// tenant's authenticator forgets what it holds for the user (the built-in one, its device inbox).
 import type { Env } from '../env.ts';
-import { everyAuthenticator } from '../authenticators/index.ts';
+import { authenticatorFor } from '../authenticators/index.ts';
+import type { TenantRecord } from '../tenants/store.ts';
 import { deleteUser } from './store.ts';
 
 /** Deletes a user; false when there was none. A later user with the same sub inherits nothing. */
-export async function removeUser(env: Env, tenantId: string, sub: string): Promise<boolean> {
-  if (!(await deleteUser(env, tenantId, sub))) return false;
-  await Promise.all(everyAuthenticator().map((a) => a.forgetUser(env, tenantId, sub)));
+export async function removeUser(env: Env, tenant: TenantRecord, sub: string): Promise<boolean> {
+  if (!(await deleteUser(env, tenant.id, sub))) return false;
+  await authenticatorFor(tenant).forgetUser(env, tenant.id, sub);
   return true;
 }

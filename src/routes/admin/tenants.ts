@@ -43,7 +43,7 @@ route(tenants, '/:tenant', {
   },
   DELETE: async (c) => {
     const tenant = await existingTenant(c);
-    await removeTenant(c.env, tenant.id);
+    await removeTenant(c.env, tenant);
     return c.body(null, 204);
   },
 });

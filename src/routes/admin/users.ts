@@ -34,7 +34,7 @@ route(users, '/:tenant/users/:sub', {
   },
   DELETE: async (c) => {
     const tenant = await existingTenant(c);
-    if (!(await removeUser(c.env, tenant.id, subParam(c)))) throw notFound('Unknown user');
+    if (!(await removeUser(c.env, tenant, subParam(c)))) throw notFound('Unknown user');
     return c.body(null, 204);
   },
 });
