@@ -3,10 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   EXPIRED_GRACE_MS,
   MAX_TIMELINE_EVENTS,
+  afterAttempt,
+  bindUser,
   decide,
   expire,
   newAuthRequest,
   poll,
+  retryDelayMs,
+  tokensMinted,
+  type Delivery,
+  type Outbox,
   type AuthRequestState,
   type DecisionInput,
   type RequestStatus,
@@ -178,5 +184,95 @@ describe('expire (the alarm)', () => {
   it('reschedules for the end of the grace period at expiry', () => {
     expect(expire(state(), T0 + 300_000).outcome).toEqual({ status: 'reschedule', at: T0 + 300_000 + EXPIRED_GRACE_MS });
     expect(expire(state(), T0 + 1).outcome).toEqual({ status: 'reschedule', at: T0 + 300_000 });
+  });
+});
+
+describe('delivery (ping and push)', () => {
+  const delivery = (mode: Delivery['mode']): Delivery => ({ mode, endpoint: 'https://rp.example/cb', secretsJwe: 'sealed' });
+  const approve: DecisionInput = { ok: true, status: 'approved', approval };
+  const deny: DecisionInput = { ok: true, status: 'denied' };
+
+  it.each([
+    ['poll', undefined, approve, undefined],
+    ['ping, approved', delivery('ping'), approve, 'ping'],
+    ['ping, denied', delivery('ping'), deny, 'ping'],
+    ['push, approved', delivery('push'), approve, 'push_tokens'],
+    ['push, denied', delivery('push'), deny, 'push_denied'],
+  ] as const)('a decision owes: %s → %s, due at once', (_name, d, input, kind) => {
+    const next = decide(state(d ? { delivery: d } : {}), 'h-cb', 'inc-1', input, T0 + 10).next!;
+    expect(next.outbox).toEqual(kind ? { kind, attempts: 0, dueAt: T0 + 10 } : undefined);
+  });
+
+  it('a decision before the user is bound owes nothing until binding, then owes it', () => {
+    const unbound = state({ delivery: delivery('ping'), sub: undefined });
+    const decided = decide(unbound, 'h-cb', 'inc-1', approve, T0 + 10).next!;
+    expect(decided.outbox).toBeUndefined();
+    expect(poll(decided, mine, T0 + 20).outcome.status).toBe('invalid_grant');
+    const bound = bindUser(decided, { sub: 'bob', userIncarnation: 'u-9' }, T0 + 30);
+    expect(bound.outcome).toEqual({ status: 'bound' });
+    expect(bound.next).toMatchObject({ sub: 'bob', userIncarnation: 'u-9', outbox: { kind: 'ping', attempts: 0, dueAt: T0 + 30 } });
+    expect(bound.next!.timeline.at(-1)).toMatchObject({ event: 'authenticator_answered' });
+    expect(bindUser(bound.next, { sub: 'eve' }, T0 + 40).outcome).toEqual({ status: 'unknown' });
+    expect(bindUser(undefined, { sub: 'eve' }, T0 + 40).outcome).toEqual({ status: 'unknown' });
+  });
+
+  it('backs off 1 s, doubling, at most 60 s apart', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 20].map(retryDelayMs)).toEqual(
+      [1, 2, 4, 8, 16, 32, 60, 60, 60].map((s) => s * 1000),
+    );
+  });
+
+  const owing = (kind: Outbox['kind'], attempts = 0) =>
+    state({ delivery: delivery('push'), status: 'approved', approval, outbox: { kind, attempts, dueAt: T0 } });
+
+  it.each([
+    ['delivered', 'push_tokens', { result: 'delivered', status: 200 }, undefined],
+    ['refused (3xx, 4xx): final', 'ping', { result: 'refused', status: 404 }, undefined],
+    ['failed: retried after the backoff', 'push_tokens', { result: 'failed', status: 500 }, { attempts: 3, dueAt: T0 + 5_000 + 4_000 }],
+    ['failed expiry notice: never retried', 'push_expired', { result: 'failed' }, undefined],
+  ] as const)('an attempt %s', (_name, kind, attempt, outbox) => {
+    const result = afterAttempt(owing(kind, 2), kind, attempt, T0 + 5_000);
+    expect(result.outcome).toEqual({ status: 'recorded' });
+    expect(result.next!.outbox).toEqual(outbox ? { kind, ...outbox } : undefined);
+    expect(result.next!.timeline.at(-1)).toEqual({
+      at: T0 + 5_000,
+      event: 'delivery_attempted',
+      detail: { kind, attempt: 3, result: attempt.result, ...('status' in attempt ? { status: attempt.status } : {}) },
+    });
+  });
+
+  it('an attempt whose outbox changed meanwhile changes nothing', () => {
+    expect(afterAttempt(owing('push_denied'), 'ping', { result: 'delivered' }, T0).outcome).toEqual({ status: 'stale' });
+    expect(afterAttempt(state(), 'ping', { result: 'delivered' }, T0).outcome).toEqual({ status: 'stale' });
+  });
+
+  it('minting push tokens spends the grant and keeps them sealed for the retries', () => {
+    const minted = tokensMinted(owing('push_tokens'), 'sealed-tokens', T0 + 1);
+    expect(minted).toMatchObject({ status: 'redeemed', outbox: { kind: 'push_tokens', bodyJwe: 'sealed-tokens' } });
+    expect(minted.timeline.at(-1)).toMatchObject({ event: 'tokens_issued' });
+  });
+
+  it('the alarm comes back for the earlier of expiry and the next attempt', () => {
+    expect(expire(owing('ping'), T0 + 1).outcome).toEqual({ status: 'reschedule', at: T0 });
+    expect(expire(state({ outbox: { kind: 'ping', attempts: 1, dueAt: T0 + 400_000 } }), T0 + 1).outcome).toEqual({
+      status: 'reschedule',
+      at: T0 + 300_000,
+    });
+  });
+
+  it('at expiry an owed delivery is abandoned; pushed tokens never delivered are deleted with the request', () => {
+    const ping = expire(state({ delivery: delivery('ping'), status: 'approved', approval, outbox: { kind: 'ping', attempts: 4, dueAt: T0 + 300_500 } }), T0 + 300_000);
+    expect(ping.next!.outbox).toBeUndefined();
+    expect(ping.next!.timeline.map((e) => e.event)).toEqual(['expired', 'delivery_abandoned']);
+    const pushed = tokensMinted(owing('push_tokens'), 'sealed-tokens', T0 + 1);
+    expect(expire(pushed, T0 + 300_000).outcome).toEqual({ status: 'delete' });
+  });
+
+  it('a push client whose user never answered is told expired_token, once, right at expiry', () => {
+    const result = expire(state({ delivery: delivery('push') }), T0 + 300_000);
+    expect(result.next!.outbox).toEqual({ kind: 'push_expired', attempts: 0, dueAt: T0 + 300_000 });
+    expect(result.outcome).toEqual({ status: 'reschedule', at: T0 + 300_000 });
+    // A ping client is told nothing.
+    expect(expire(state({ delivery: delivery('ping') }), T0 + 300_000).next!.outbox).toBeUndefined();
   });
 });
