@@ -10,3 +10,10 @@ declare global {
     }
   }
 }
+
+declare module 'vitest' {
+  /** What the global setup (test/receiver/global-setup.ts) hands the tests. */
+  export interface ProvidedContext {
+    receiverOrigin: string;
+  }
+}
