@@ -90,7 +90,14 @@ export class AuthRequest extends DurableObject<Env> {
     const state = this.#load();
     const outbox = state?.outbox;
     if (state && outbox && outbox.dueAt <= Date.now() && (Date.now() < state.expiresAt || outbox.kind === 'push_expired')) {
-      await this.#deliver(state, outbox);
+      try {
+        await this.#deliver(state, outbox);
+      } catch (err) {
+        // A fault of our own (a key that does not decrypt, KV down) counts as a failed attempt, so
+        // the alarm always comes back and the request still expires on time.
+        console.error('delivery attempt failed', err);
+        this.#apply(afterAttempt(this.#load(), outbox.kind, { result: 'failed' }, Date.now()));
+      }
     }
     const transition = expire(this.#load(), Date.now());
     if (transition.outcome.status === 'delete') {
