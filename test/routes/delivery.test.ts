@@ -5,6 +5,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
+import { keysKey } from '../../src/keys/store.ts';
 import { admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import { newBox, notifiedSetup, received, script, waitForReceived } from '../helpers/receiver.ts';
@@ -234,6 +235,21 @@ describe('push', () => {
     expect(JSON.parse(push!.body)).toEqual({ error: 'expired_token', auth_req_id, error_description: expect.any(String) });
     await sleep(2500);
     expect(await received(box)).toHaveLength(1);
+  }, 15_000);
+
+  it('a fault of the server’s own while minting counts as a failed attempt, and a later attempt delivers', async () => {
+    const box = newBox();
+    const { tenant, client } = await notifiedSetup('push', box);
+    const { auth_req_id } = await start(tenant, client);
+    const keys = (await env.CONFIG.get(keysKey(tenant)))!;
+    await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage', maxTokenTtl: 60 }] }));
+    await approve(tenant, auth_req_id);
+    await sleep(700);
+    expect(attemptsIn(await timelineOf(tenant, auth_req_id))).toEqual([expect.objectContaining({ attempt: 1, result: 'failed' })]);
+    expect(await received(box)).toHaveLength(0);
+    await env.CONFIG.put(keysKey(tenant), keys);
+    const [push] = await waitForReceived(box, 1, 5000);
+    expect(JSON.parse(push!.body)).toMatchObject({ auth_req_id, access_token: expect.any(String) });
   }, 15_000);
 
   it('a push that never lands holds nothing after expiry', async () => {
