@@ -1,12 +1,14 @@
 // The Worker's bindings and the per-request variables the middleware sets.
 import type { AuthRequest } from './ciba/auth-request.ts';
 import type { DeviceInbox } from './authenticators/device-inbox.ts';
+import type { ReplayGuard } from './replay/guard.ts';
 import type { TenantRecord } from './tenants/store.ts';
 
 export interface Env {
   CONFIG: KVNamespace;
   AUTH_REQUESTS: DurableObjectNamespace<AuthRequest>;
   DEVICE_INBOXES: DurableObjectNamespace<DeviceInbox>;
+  REPLAY_GUARDS: DurableObjectNamespace<ReplayGuard>;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
   ENVIRONMENT?: string;

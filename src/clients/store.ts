@@ -1,16 +1,26 @@
 // Clients: RFC 7591 metadata with CIBA's backchannel_* members, validated, and their KV records.
-// Only a SHA-256 hash of the (256-bit, server-generated) client secret is stored.
+// Secrets are server-generated (256 bits): a basic or post secret is stored only as a SHA-256 hash;
+// a client_secret_jwt secret, which must serve as an HMAC key, only encrypted.
 import * as z from 'zod/mini';
 import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
+import { openSecret, sealSecret } from '../lib/secrets.ts';
 import { deleteKeysWithPrefix } from '../lib/kv.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
-export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
+/** Client assertion algorithms (contract §2): HMAC for client_secret_jwt, the rest for private_key_jwt. */
+export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
+export const ASYMMETRIC_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** The purpose client_secret_jwt secrets are sealed under (docs/storage.md). */
+export const CLIENT_SECRETS = 'client secrets';
+
+/** JWK members that only private or symmetric keys have: never accepted in a client's key set. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 export const SUPPORTED_DELIVERY_MODES = ['poll', 'ping', 'push'] as const;
 export type DeliveryMode = (typeof SUPPORTED_DELIVERY_MODES)[number];
 
@@ -29,8 +39,19 @@ const clientMetadataSchema = z.object({
   backchannel_authentication_request_signing_alg: notYetMember(
     'backchannel_authentication_request_signing_alg (signed request objects)',
   ),
-  jwks: notYetMember('jwks (the JWT client authentication methods)'),
-  jwks_uri: notYetMember('jwks_uri (the JWT client authentication methods)'),
+  token_endpoint_auth_signing_alg: z.optional(z.string()),
+  jwks: z.optional(
+    z.strictObject({
+      keys: z
+        .array(
+          z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']) }).check(
+            z.refine((k) => !PRIVATE_JWK_MEMBERS.some((m) => m in k), 'must be a public key (no private or symmetric members)'),
+          ),
+        )
+        .check(z.minLength(1), z.maxLength(20)),
+    }),
+  ),
+  jwks_uri: z.optional(z.string()),
   scope: z.optional(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/))),
   contacts: z.optional(z.array(z.string())),
 });
@@ -44,23 +65,21 @@ export interface ClientRecord {
   clientId: string;
   tenantId: string;
   metadata: ClientMetadata;
-  /** SHA-256 of the client secret, base64url. */
-  secretHash: string;
+  /** client_secret_basic and client_secret_post: SHA-256 of the client secret, base64url. */
+  secretHash?: string;
+  /** client_secret_jwt: the client secret, encrypted (an HMAC key must be readable). */
+  secretJwe?: string;
   /** Epoch seconds. */
   issuedAt: number;
 }
 
+/** Does the method authenticate with a secret the server issues? */
+export const usesSecret = (method: ClientAuthMethod) => method !== 'private_key_jwt';
+
 /** Validates client metadata (contract §6) or throws invalid_client_metadata. */
 export function parseClientMetadata(input: unknown, development: boolean): ClientMetadata {
   const metadata = parseOrThrow(clientMetadataSchema, input, 'invalid_client_metadata') as ClientMetadata;
-  const method = metadata.token_endpoint_auth_method;
-  if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(method)) {
-    throw invalidClientMetadata(
-      ['client_secret_jwt', 'private_key_jwt'].includes(method)
-        ? `token_endpoint_auth_method: ${notYet(method)}`
-        : 'token_endpoint_auth_method: must be client_secret_basic or client_secret_post',
-    );
-  }
+  checkAuthentication(metadata, development);
   for (const grant of metadata.grant_types) {
     if (grant === CIBA_GRANT_TYPE) continue;
     throw invalidClientMetadata(
@@ -83,6 +102,34 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   return metadata;
 }
 
+/** The authentication metadata must fit together (RFC 7591 §2, contract §2). */
+function checkAuthentication(metadata: ClientMetadata, development: boolean): void {
+  const { token_endpoint_auth_method: method, token_endpoint_auth_signing_alg: alg, jwks, jwks_uri } = metadata;
+  if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(method)) {
+    throw invalidClientMetadata(`token_endpoint_auth_method: must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`);
+  }
+  if (jwks !== undefined && jwks_uri !== undefined) throw invalidClientMetadata('jwks and jwks_uri: give one, not both');
+  const hasKeys = jwks !== undefined || jwks_uri !== undefined;
+  if (method === 'private_key_jwt') {
+    if (!hasKeys) throw invalidClientMetadata('jwks or jwks_uri: required for private_key_jwt');
+    if (alg !== undefined && !(ASYMMETRIC_ALGS as readonly string[]).includes(alg)) {
+      throw invalidClientMetadata(`token_endpoint_auth_signing_alg: must be one of ${ASYMMETRIC_ALGS.join(', ')} for private_key_jwt`);
+    }
+  } else {
+    if (hasKeys) throw invalidClientMetadata(`jwks and jwks_uri: not used by ${method}, which authenticates with a secret`);
+    if (method === 'client_secret_jwt') {
+      if (alg !== undefined && !(HMAC_ALGS as readonly string[]).includes(alg)) {
+        throw invalidClientMetadata(`token_endpoint_auth_signing_alg: must be one of ${HMAC_ALGS.join(', ')} for client_secret_jwt`);
+      }
+    } else if (alg !== undefined) {
+      throw invalidClientMetadata(`token_endpoint_auth_signing_alg: not used by ${method}`);
+    }
+  }
+  if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
+    throw invalidClientMetadata('jwks_uri must be an https URL');
+  }
+}
+
 /** The client's public view: metadata and id, never the secret or its hash. */
 export const describeClient = (client: ClientRecord) => ({
   client_id: client.clientId,
@@ -103,12 +150,25 @@ export async function putClient(env: Env, client: ClientRecord): Promise<void> {
   await env.CONFIG.put(clientKey(client.tenantId, client.clientId), JSON.stringify(client));
 }
 
-/** A new client secret: 256 CSPRNG bits. Only its hash is kept. */
+/** A new client secret: 256 CSPRNG bits. */
 const newClientSecret = () => randomToken(32);
 
+/** How the secret is kept for the method: a hash for basic and post, sealed for client_secret_jwt. */
+async function keptSecret(env: Env, tenantId: string, method: ClientAuthMethod, secret: string) {
+  return method === 'client_secret_jwt'
+    ? { secretJwe: await sealSecret(env, CLIENT_SECRETS, tenantId, secret) }
+    : { secretHash: await sha256(secret) };
+}
+
+/** The client_secret_jwt secret, decrypted, or undefined when the client has none. */
+export async function hmacSecretOf(env: Env, client: ClientRecord): Promise<string | undefined> {
+  return client.secretJwe === undefined ? undefined : openSecret(env, CLIENT_SECRETS, client.tenantId, client.secretJwe);
+}
+
 /**
- * Registers a client (RFC 7591 §3.2.1): a fresh client_id (16 CSPRNG bytes) and secret, unless the
- * caller fixes them (the development seed's demo-rp). Returns the record and the secret, shown once.
+ * Registers a client (RFC 7591 §3.2.1): a fresh client_id (16 CSPRNG bytes) and, for the secret
+ * methods, a secret, unless the caller fixes them (the development seed's demo-rp). Returns the
+ * record and the secret, shown once; a private_key_jwt client has none.
  */
 export async function registerClient(
   env: Env,
@@ -116,23 +176,49 @@ export async function registerClient(
   metadata: ClientMetadata,
   now: number,
   fixed?: { clientId: string; secret: string },
-): Promise<{ client: ClientRecord; secret: string }> {
-  const secret = fixed?.secret ?? newClientSecret();
+): Promise<{ client: ClientRecord; secret?: string }> {
+  const method = metadata.token_endpoint_auth_method;
+  const secret = usesSecret(method) ? (fixed?.secret ?? newClientSecret()) : undefined;
   const client: ClientRecord = {
     clientId: fixed?.clientId ?? randomToken(16),
     tenantId,
     metadata,
-    secretHash: await sha256(secret),
+    ...(secret !== undefined ? await keptSecret(env, tenantId, method, secret) : {}),
     issuedAt: now,
   };
   await putClient(env, client);
-  return { client, secret };
+  return { client, ...(secret !== undefined ? { secret } : {}) };
 }
 
-/** Gives the client a new secret; the old one stops working (within KV's propagation, docs/storage.md). */
-export async function rotateClientSecret(env: Env, client: ClientRecord): Promise<string> {
+/**
+ * Replaces a client's metadata, never its secret. A secret that cannot serve the new method is
+ * dropped (a hash cannot become an HMAC key; a private_key_jwt client has none): the client then
+ * authenticates once POST …/secret has issued one. A sealed secret serves basic and post as its hash.
+ */
+export async function replaceClientMetadata(env: Env, client: ClientRecord, metadata: ClientMetadata): Promise<ClientRecord> {
+  const method = metadata.token_endpoint_auth_method;
+  const { secretHash, secretJwe, ...rest } = client;
+  let kept: Pick<ClientRecord, 'secretHash' | 'secretJwe'> = {};
+  if (method === 'client_secret_jwt') kept = secretJwe !== undefined ? { secretJwe } : {};
+  else if (method !== 'private_key_jwt') {
+    const secret = await hmacSecretOf(env, client);
+    kept = secretHash !== undefined ? { secretHash } : secret !== undefined ? { secretHash: await sha256(secret) } : {};
+  }
+  const updated: ClientRecord = { ...rest, metadata, ...kept };
+  await putClient(env, updated);
+  return updated;
+}
+
+/**
+ * Gives a secret-method client a new secret; the old one stops working (within KV's propagation,
+ * docs/storage.md). Undefined for a private_key_jwt client, which has no secret.
+ */
+export async function rotateClientSecret(env: Env, client: ClientRecord): Promise<string | undefined> {
+  const method = client.metadata.token_endpoint_auth_method;
+  if (!usesSecret(method)) return undefined;
   const secret = newClientSecret();
-  await putClient(env, { ...client, secretHash: await sha256(secret) });
+  const { secretHash: _hash, secretJwe: _sealed, ...rest } = client;
+  await putClient(env, { ...rest, ...(await keptSecret(env, client.tenantId, method, secret)) });
   return secret;
 }
 

@@ -1,11 +1,22 @@
-// Client authentication at the token and backchannel endpoints (RFC 6749 §2.3.1, contract §2):
-// exactly one method, the one the client registered; every failure is 401 invalid_client.
+// Client authentication at every endpoint that authenticates clients (RFC 6749 §2.3.1, RFC 7523,
+// OpenID Connect Core §9, contract §2): exactly one method, the one the client registered. Every
+// failure is 401 invalid_client with WWW-Authenticate; jose's error codes, never its messages,
+// decide what the description says.
 import type { Context } from 'hono';
+import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AppEnv } from '../env.ts';
 import { invalidClient } from '../errors.ts';
-import { getClient, type ClientRecord } from '../clients/store.ts';
+import { assertionKeyOf } from '../clients/keys.ts';
+import { ASYMMETRIC_ALGS, HMAC_ALGS, getClient, type ClientAuthMethod, type ClientRecord } from '../clients/store.ts';
 import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
+import { spendJti } from '../replay/guard.ts';
 import type { FormParams } from './form.ts';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** An assertion's `exp` may lie at most this far ahead (contract §2). */
+export const MAX_ASSERTION_LIFETIME_S = 300;
+/** `iat` and `nbf` may lie this far in the future (clock skew). */
+export const CLOCK_SKEW_S = 60;
 
 interface BasicCredentials {
   clientId: string;
@@ -30,38 +41,129 @@ function parseBasic(header: string): BasicCredentials | undefined {
   }
 }
 
+/** What the request presents: a secret (Basic or form) or an assertion, and the client it names. */
+type Presented =
+  | { kind: 'secret'; method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  | { kind: 'assertion'; clientId: string; assertion: string };
+
+/** Why a verified-looking assertion is refused, by jose's error code. */
+function describeJoseFailure(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'The client assertion has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `The client assertion's ${err.claim} claim is not acceptable`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return "The client assertion's algorithm is not allowed for this client";
+  if (err instanceof errors.JWSSignatureVerificationFailed) return "The client assertion's signature does not verify";
+  if (err instanceof errors.JWKSNoMatchingKey) return "No key of the client's matches the client assertion";
+  if (err instanceof errors.JWKSMultipleMatchingKeys) return "Several of the client's keys match the client assertion; give a kid";
+  if (err instanceof errors.JWKSTimeout) return "The client's jwks_uri did not answer in time";
+  if (err instanceof errors.JOSEError) return `The client assertion is not valid (${err.code})`;
+  return "The client's keys could not be read";
+}
+
 /** Authenticates the calling client from the header and form; returns its record. */
 export async function authenticateClient(c: Context<AppEnv>, form: FormParams): Promise<ClientRecord> {
   const realm = c.get('issuer');
   const fail = (description: string) => invalidClient(description, realm);
-  const header = c.req.header('Authorization');
+  const presented = presentedCredentials(c, form, fail);
+  const client = await getClient(c.env, c.get('tenantId'), presented.clientId);
+  if (!client) throw fail('Client authentication failed');
+  const registered = client.metadata.token_endpoint_auth_method;
+
+  if (presented.kind === 'secret') {
+    const matches = client.secretHash !== undefined && (await constantTimeEqual(await sha256(presented.secret), client.secretHash));
+    if (!matches) throw fail('Client authentication failed');
+    if (registered !== presented.method) throw fail(`This client authenticates with ${registered}`);
+    return client;
+  }
+  if (registered !== 'client_secret_jwt' && registered !== 'private_key_jwt') {
+    throw fail(`This client authenticates with ${registered}`);
+  }
+  await verifyAssertion(c, client, registered, presented.assertion, fail);
+  return client;
+}
+
+/** Reads exactly one set of credentials from the request, and the client id they name. */
+function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: string) => Error): Presented {
   for (const name of ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type']) {
     if (form.isRepeated(name)) throw fail(`The ${name} parameter is given more than once`);
   }
+  const header = c.req.header('Authorization');
   const basic = header === undefined ? undefined : parseBasic(header);
   if (header !== undefined && !basic) throw fail('The Authorization header is not valid HTTP Basic credentials');
-
   const bodyId = form.get('client_id');
   const bodySecret = form.get('client_secret');
-  const presented = [basic, bodySecret, form.get('client_assertion')].filter((v) => v !== undefined).length;
-  if (presented === 0) throw fail('Client authentication is required');
-  if (presented > 1) throw fail('Credentials for more than one client authentication method were given');
-  if (form.get('client_assertion') !== undefined) {
-    throw fail('Client assertions (client_secret_jwt, private_key_jwt) are not supported yet');
-  }
-  if (basic && bodyId !== undefined && bodyId !== basic.clientId) {
-    throw fail('client_id in the body does not match the Authorization header');
-  }
-  const clientId = basic?.clientId ?? bodyId;
-  const secret = basic?.secret ?? bodySecret;
-  if (clientId === undefined || secret === undefined) throw fail('client_id is required');
+  const assertion = form.get('client_assertion');
+  const count = [basic, bodySecret, assertion].filter((v) => v !== undefined).length;
+  if (count === 0) throw fail('Client authentication is required');
+  if (count > 1) throw fail('Credentials for more than one client authentication method were given');
 
-  const client = await getClient(c.env, c.get('tenantId'), clientId);
-  const method = basic ? 'client_secret_basic' : 'client_secret_post';
-  const matches = client !== undefined && (await constantTimeEqual(await sha256(secret), client.secretHash));
-  if (!client || !matches) throw fail('Client authentication failed');
-  if (client.metadata.token_endpoint_auth_method !== method) {
-    throw fail(`This client authenticates with ${client.metadata.token_endpoint_auth_method}`);
+  if (assertion !== undefined) {
+    if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION) {
+      throw fail(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
+    let claims: JWTPayload;
+    try {
+      claims = decodeJwt(assertion);
+    } catch {
+      throw fail('The client assertion is not a JWT');
+    }
+    // RFC 7523 §3: the client is the assertion's subject (and issuer); a client_id, if sent, must agree.
+    if (typeof claims.sub !== 'string' || claims.sub === '') throw fail('The client assertion has no sub');
+    if (bodyId !== undefined && bodyId !== claims.sub) throw fail('client_id does not match the client assertion');
+    return { kind: 'assertion', clientId: claims.sub, assertion };
   }
-  return client;
+  if (form.get('client_assertion_type') !== undefined) throw fail('client_assertion_type was given without a client_assertion');
+  if (basic) {
+    if (bodyId !== undefined && bodyId !== basic.clientId) throw fail('client_id in the body does not match the Authorization header');
+    return { kind: 'secret', method: 'client_secret_basic', clientId: basic.clientId, secret: basic.secret };
+  }
+  if (bodyId === undefined) throw fail('client_id is required');
+  return { kind: 'secret', method: 'client_secret_post', clientId: bodyId, secret: bodySecret! };
+}
+
+/**
+ * RFC 7523 §3 and contract §2: `iss` = `sub` = client_id; `aud` the issuer, the token endpoint or
+ * this endpoint; `exp` required, at most 5 minutes ahead; `iat` and `nbf` at most 60 s ahead; `jti`
+ * required and never accepted twice while the assertion lives (spent once the signature verifies).
+ */
+async function verifyAssertion(
+  c: Context<AppEnv>,
+  client: ClientRecord,
+  method: Extract<ClientAuthMethod, 'client_secret_jwt' | 'private_key_jwt'>,
+  assertion: string,
+  fail: (d: string) => Error,
+): Promise<void> {
+  const issuer = c.get('issuer');
+  const registeredAlg = client.metadata.token_endpoint_auth_signing_alg;
+  const algorithms = registeredAlg ? [registeredAlg] : [...(method === 'client_secret_jwt' ? HMAC_ALGS : ASYMMETRIC_ALGS)];
+  const endpoint = `${issuer}${new URL(c.req.url).pathname.replace(/^\/[^/]+\/as/, '')}`;
+  let key: Awaited<ReturnType<typeof assertionKeyOf>>;
+  try {
+    key = await assertionKeyOf(c.env, client);
+  } catch (err) {
+    throw fail(describeJoseFailure(err));
+  }
+  if (key === undefined) throw fail('This client has no secret yet; the operator must issue one');
+  let payload: JWTPayload;
+  try {
+    const options = {
+      algorithms,
+      issuer: client.clientId,
+      subject: client.clientId,
+      audience: [...new Set([issuer, `${issuer}/token`, endpoint])],
+      requiredClaims: ['exp', 'jti'],
+      clockTolerance: CLOCK_SKEW_S,
+    };
+    ({ payload } = key instanceof Uint8Array ? await jwtVerify(assertion, key, options) : await jwtVerify(assertion, key, options));
+  } catch (err) {
+    throw fail(describeJoseFailure(err));
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const { exp, iat, jti } = payload as { exp: number; iat?: number; jti: unknown };
+  if (typeof jti !== 'string' || jti === '') throw fail("The client assertion's jti claim is not acceptable");
+  // The clock tolerance covers skew on nbf; exp itself must still lie ahead, and not too far.
+  if (exp <= now) throw fail('The client assertion has expired');
+  if (exp > now + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw fail('The client assertion lives longer than 5 minutes');
+  if (iat !== undefined && iat > now + CLOCK_SKEW_S) throw fail("The client assertion's iat claim is in the future");
+  const spent = await spendJti(c.env, client.tenantId, client.clientId, jti, exp * 1000);
+  if (spent.status === 'replayed') throw fail('The client assertion was already used');
 }

@@ -2,7 +2,7 @@
 // exactly what is built, nothing more.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { CIBA_GRANT_TYPE, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
+import { ASYMMETRIC_ALGS, CIBA_GRANT_TYPE, HMAC_ALGS, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
 
 export const discovery = new Hono<AppEnv>();
@@ -23,6 +23,7 @@ route(discovery, '/', {
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [settings.signing_alg],
         token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        token_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
         claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'],
         claims_parameter_supported: false,
         request_parameter_supported: false,

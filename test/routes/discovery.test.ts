@@ -31,7 +31,8 @@ describe('discovery document', () => {
       grant_types_supported: [CIBA],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'],
       claims_parameter_supported: false,
       request_parameter_supported: false,
@@ -58,8 +59,6 @@ describe('discovery document', () => {
     }
     expect(doc.grant_types_supported).not.toContain('refresh_token');
     expect(doc.grant_types_supported).not.toContain('authorization_code');
-    expect(doc.token_endpoint_auth_methods_supported).not.toContain('private_key_jwt');
-    expect(doc.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
     expect(doc).not.toHaveProperty('backchannel_authentication_request_signing_alg_values_supported');
     // And those paths really are absent.
     await expectOAuthError(await call(`/${tenant}/as/userinfo`), 404, 'invalid_request');

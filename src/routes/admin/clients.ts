@@ -10,8 +10,8 @@ import {
   describeClient,
   getClient,
   parseClientMetadata,
-  putClient,
   registerClient,
+  replaceClientMetadata,
   rotateClientSecret,
   type ClientRecord,
 } from '../../clients/store.ts';
@@ -37,7 +37,7 @@ route(clients, '/:tenant/clients', {
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
     const { client, secret } = await registerClient(c.env, tenant.id, metadata, nowSeconds());
     return c.json(
-      { ...describeClient(client), client_secret: secret, client_secret_expires_at: 0 },
+      { ...describeClient(client), ...(secret !== undefined ? { client_secret: secret, client_secret_expires_at: 0 } : {}) },
       201,
       { 'Cache-Control': noStoreHeaders['Cache-Control'] },
     );
@@ -49,9 +49,7 @@ route(clients, '/:tenant/clients/:client_id', {
   PUT: async (c) => {
     const client = await existingClient(c);
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
-    const updated = { ...client, metadata };
-    await putClient(c.env, updated);
-    return c.json(describeClient(updated));
+    return c.json(describeClient(await replaceClientMetadata(c.env, client, metadata)));
   },
   DELETE: async (c) => {
     const client = await existingClient(c);
@@ -64,6 +62,7 @@ route(clients, '/:tenant/clients/:client_id/secret', {
   POST: async (c) => {
     const client = await existingClient(c);
     const secret = await rotateClientSecret(c.env, client);
+    if (secret === undefined) throw invalidRequest('This client authenticates with private_key_jwt and has no secret');
     return c.json({ client_id: client.clientId, client_secret: secret }, 200, {
       'Cache-Control': noStoreHeaders['Cache-Control'],
     });

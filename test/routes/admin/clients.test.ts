@@ -161,8 +161,17 @@ describe('clients', () => {
   const badMetadata: [string, Record<string, unknown>, RegExp][] = [
     ['an unknown auth method', { token_endpoint_auth_method: 'magic' }, /token_endpoint_auth_method/],
     ['auth method none', { token_endpoint_auth_method: 'none' }, /token_endpoint_auth_method/],
-    ['client_secret_jwt (not supported yet)', { token_endpoint_auth_method: 'client_secret_jwt' }, /token_endpoint_auth_method.*not supported yet/],
-    ['private_key_jwt (not supported yet)', { token_endpoint_auth_method: 'private_key_jwt' }, /token_endpoint_auth_method.*not supported yet/],
+    ['private_key_jwt without keys', { token_endpoint_auth_method: 'private_key_jwt' }, /jwks or jwks_uri: required/],
+    ['private_key_jwt with an HMAC algorithm', { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'HS256', jwks_uri: 'https://rp.example.test/jwks' }, /token_endpoint_auth_signing_alg/],
+    ['private_key_jwt with alg none', { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'none', jwks_uri: 'https://rp.example.test/jwks' }, /token_endpoint_auth_signing_alg/],
+    ['both jwks and jwks_uri', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://rp.example.test/jwks', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } }, /jwks and jwks_uri/],
+    ['a private key in jwks', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret' }] } }, /jwks/],
+    ['a symmetric key in jwks', { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, /jwks/],
+    ['an http jwks_uri outside development', { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://rp.example.test/jwks' }, /jwks_uri/],
+    ['keys for a secret method', { token_endpoint_auth_method: 'client_secret_basic', jwks_uri: 'https://rp.example.test/jwks' }, /jwks and jwks_uri: not used/],
+    ['keys for client_secret_jwt', { token_endpoint_auth_method: 'client_secret_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] } }, /jwks and jwks_uri: not used/],
+    ['client_secret_jwt with an asymmetric algorithm', { token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'RS256' }, /token_endpoint_auth_signing_alg/],
+    ['an algorithm for client_secret_basic', { token_endpoint_auth_method: 'client_secret_basic', token_endpoint_auth_signing_alg: 'HS256' }, /token_endpoint_auth_signing_alg/],
     ['ping delivery without a notification endpoint', { backchannel_token_delivery_mode: 'ping' }, /backchannel_client_notification_endpoint.*required/],
     ['push delivery without a notification endpoint', { backchannel_token_delivery_mode: 'push' }, /backchannel_client_notification_endpoint.*required/],
     [
@@ -189,11 +198,11 @@ describe('clients', () => {
     const tenant = await createTenant();
     const client = await createClient(tenant, { client_name: 'Steady' });
     const body = await expectOAuthError(
-      await admin(`/tenants/${tenant}/clients/${client.client_id}`, 'PUT', { token_endpoint_auth_method: 'client_secret_jwt' }),
+      await admin(`/tenants/${tenant}/clients/${client.client_id}`, 'PUT', { token_endpoint_auth_method: 'private_key_jwt' }),
       400,
       'invalid_client_metadata',
     );
-    expect(body.error_description).toContain('not supported yet');
+    expect(body.error_description).toContain('jwks or jwks_uri');
     const got = (await (await admin(`/tenants/${tenant}/clients/${client.client_id}`)).json()) as Record<string, unknown>;
     expect(got).toMatchObject({ client_name: 'Steady', token_endpoint_auth_method: 'client_secret_basic' });
   });

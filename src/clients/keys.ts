@@ -1,0 +1,66 @@
+// The keys a client's assertions are verified with (RFC 7523, contract §2): the client_secret_jwt
+// secret as an HMAC key, or the private_key_jwt client's public keys, inline (`jwks`) or fetched
+// from its `jwks_uri` (5 s timeout, 64 KiB cap, cached per isolate, refetched on an unknown `kid`
+// at most once a minute, so random `kid`s cannot make us hammer the client's server).
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Env } from '../env.ts';
+import { utf8 } from '../lib/encoding.ts';
+import { hmacSecretOf, type ClientRecord } from './store.ts';
+
+export const JWKS_TIMEOUT_MS = 5_000;
+export const JWKS_MAX_BYTES = 64 * 1024;
+/** A client's jwks_uri is fetched again on an unknown kid only this long after the last fetch. */
+export const JWKS_REFETCH_COOLDOWN_MS = 60_000;
+/** How long a fetched key set is used without asking again. */
+export const JWKS_CACHE_MS = 10 * 60_000;
+
+/** Fetches a key set: redirects not followed, the body cut off past the cap. */
+async function cappedFetch(url: string, options: RequestInit & { signal?: AbortSignal }): Promise<Response> {
+  const response = await fetch(url, { ...options, redirect: 'manual' });
+  const reader = response.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await reader?.read();
+    if (!next || next.done) break;
+    size += next.value.byteLength;
+    if (size > JWKS_MAX_BYTES) {
+      await reader?.cancel();
+      throw new Error(`jwks_uri answered more than ${JWKS_MAX_BYTES} bytes`);
+    }
+    chunks.push(next.value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Response(body, { status: response.status, headers: response.headers });
+}
+
+// One remote key set per (tenant, client, uri) per isolate: jose keeps its cache and cooldown in it.
+const remoteKeySets = new Map<string, JWTVerifyGetKey>();
+
+/** What a client's assertion is verified with; undefined when the client has none (no secret issued yet). */
+export async function assertionKeyOf(env: Env, client: ClientRecord): Promise<Uint8Array | JWTVerifyGetKey | undefined> {
+  const { metadata } = client;
+  if (metadata.token_endpoint_auth_method === 'client_secret_jwt') {
+    const secret = await hmacSecretOf(env, client);
+    return secret === undefined ? undefined : utf8(secret);
+  }
+  if (metadata.jwks) return createLocalJWKSet(metadata.jwks as unknown as JSONWebKeySet);
+  if (metadata.jwks_uri === undefined) return undefined;
+  const cacheKey = `${client.tenantId}/${client.clientId}/${metadata.jwks_uri}`;
+  let keySet = remoteKeySets.get(cacheKey);
+  if (!keySet) {
+    keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+      timeoutDuration: JWKS_TIMEOUT_MS,
+      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+      cacheMaxAge: JWKS_CACHE_MS,
+      [customFetch]: cappedFetch,
+    });
+    remoteKeySets.set(cacheKey, keySet);
+  }
+  return keySet;
+}

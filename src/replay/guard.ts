@@ -1,0 +1,48 @@
+// The replay store for `jti`s (client assertions now, request objects later): Durable Objects,
+// strongly consistent, so a replay is caught at any edge location, and sharded, so no single object
+// sees every login. A `jti` lands in one of 256 shards per tenant, picked by a hash of the client
+// and the `jti`; each entry is deleted by the shard's alarm once the assertion it came from expires.
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import { base64url, utf8 } from '../lib/encoding.ts';
+
+/** Shards per tenant: 256 objects share a tenant's assertions (docs/storage.md explains the load). */
+export const REPLAY_SHARDS = 256;
+const PREFIX = 'jti:';
+
+export type SpendOutcome = { status: 'fresh' } | { status: 'replayed' };
+
+export class ReplayGuard extends DurableObject<Env> {
+  /** Records `key` until `expiresAt` (epoch ms); `replayed` when it was already recorded and not yet expired. */
+  async spend(key: string, expiresAt: number): Promise<SpendOutcome> {
+    const storageKey = PREFIX + key;
+    const seen = this.ctx.storage.kv.get<number>(storageKey);
+    if (seen !== undefined && seen > Date.now()) return { status: 'replayed' };
+    this.ctx.storage.kv.put(storageKey, expiresAt);
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    return { status: 'fresh' };
+  }
+
+  /** Deletes the entries whose assertions have expired and comes back for the next one. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let next: number | undefined;
+    for (const [key, expiresAt] of this.ctx.storage.kv.list<number>({ prefix: PREFIX })) {
+      if (expiresAt <= now) this.ctx.storage.kv.delete(key);
+      else next = Math.min(next ?? Infinity, expiresAt);
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+}
+
+/**
+ * Spends a `jti` of `issuer` (a client id) within the tenant: `fresh` the first time, `replayed`
+ * after, until `expiresAt` (epoch ms) has passed.
+ */
+export async function spendJti(env: Env, tenantId: string, issuer: string, jti: string, expiresAt: number): Promise<SpendOutcome> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(`${issuer}\u0000${jti}`)));
+  const shard = digest[0]! % REPLAY_SHARDS;
+  const stub = env.REPLAY_GUARDS.get(env.REPLAY_GUARDS.idFromName(`${tenantId}/${shard}`));
+  return stub.spend(base64url(digest), expiresAt);
+}
