@@ -2,6 +2,7 @@
 import type { AuthRequest } from './ciba/auth-request.ts';
 import type { DeviceInbox } from './authenticators/device-inbox.ts';
 import type { ReplayGuard } from './replay/guard.ts';
+import type { TokenGrant } from './grants/token-grant.ts';
 import type { TenantRecord } from './tenants/store.ts';
 
 export interface Env {
@@ -9,6 +10,7 @@ export interface Env {
   AUTH_REQUESTS: DurableObjectNamespace<AuthRequest>;
   DEVICE_INBOXES: DurableObjectNamespace<DeviceInbox>;
   REPLAY_GUARDS: DurableObjectNamespace<ReplayGuard>;
+  TOKEN_GRANTS: DurableObjectNamespace<TokenGrant>;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
   ENVIRONMENT?: string;

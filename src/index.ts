@@ -4,5 +4,6 @@ import { app } from './app.ts';
 export { AuthRequest } from './ciba/auth-request.ts';
 export { DeviceInbox } from './authenticators/device-inbox.ts';
 export { ReplayGuard } from './replay/guard.ts';
+export { TokenGrant } from './grants/token-grant.ts';
 
 export default app satisfies ExportedHandler<import('./env.ts').Env>;

@@ -3,11 +3,11 @@
 // authenticator and operators see it); the secret half is 192 CSPRNG bits.
 import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { randomBytes } from '../lib/crypto.ts';
+import { idOfHandle, mintHandle } from '../lib/handles.ts';
 import type { Env } from '../env.ts';
 
 const REQUEST_ID_BYTES = 16;
 const SECRET_BYTES = 24;
-const TOKEN_BYTES = REQUEST_ID_BYTES + SECRET_BYTES;
 
 export interface RequestCredentials {
   requestId: string;
@@ -20,22 +20,15 @@ export interface RequestCredentials {
 /** Mints a fresh request id with its auth_req_id and callback token. */
 export function mintRequestCredentials(): RequestCredentials {
   const id = randomBytes(REQUEST_ID_BYTES);
-  const withSecret = () => {
-    const token = new Uint8Array(TOKEN_BYTES);
-    token.set(id, 0);
-    token.set(randomBytes(SECRET_BYTES), REQUEST_ID_BYTES);
-    return base64url(token);
+  return {
+    requestId: base64url(id),
+    authReqId: mintHandle(id, SECRET_BYTES),
+    callbackToken: mintHandle(id, SECRET_BYTES),
   };
-  return { requestId: base64url(id), authReqId: withSecret(), callbackToken: withSecret() };
 }
 
 /** The request id inside an auth_req_id or callback token, or undefined when it is malformed. */
-export function requestIdOf(token: string): string | undefined {
-  if (token.length !== Math.ceil((TOKEN_BYTES * 4) / 3)) return undefined;
-  const bytes = fromBase64url(token);
-  if (!bytes || bytes.length !== TOKEN_BYTES) return undefined;
-  return base64url(bytes.subarray(0, REQUEST_ID_BYTES));
-}
+export const requestIdOf = (token: string): string | undefined => idOfHandle(token, REQUEST_ID_BYTES, SECRET_BYTES);
 
 export const isRequestId = (value: string): boolean => {
   const bytes = /^[A-Za-z0-9_-]{22}$/.test(value) ? fromBase64url(value) : undefined;

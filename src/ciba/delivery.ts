@@ -2,13 +2,14 @@
 // sends to the client's notification endpoint, and how one attempt went. When to attempt, and what
 // an attempt's answer changes, is pure and lives in state.ts (owe, afterAttempt, expire).
 import type { Env } from '../env.ts';
+import { getClient } from '../clients/store.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { openSecret, sealSecret } from '../lib/secrets.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { getTenant } from '../tenants/store.ts';
 import { isCurrentUser } from '../users/store.ts';
 import type { AttemptResult, AuthRequestState, Delivery, Outbox } from './state.ts';
-import { mintRedeemedGrant } from './tokens.ts';
+import { issueRedeemedGrant } from './tokens.ts';
 
 /** The purpose delivery secrets and pushed tokens are sealed under (docs/storage.md). */
 export const DELIVERY_SECRETS = 'delivery secrets';
@@ -37,10 +38,20 @@ export async function mintPushTokens(env: Env, state: AuthRequestState): Promise
   if (state.userIncarnation !== undefined && !(await isCurrentUser(env, state.tenantId, state.sub, state.userIncarnation))) {
     return { status: 'abandon', reason: 'user deleted' };
   }
+  const client = await getClient(env, state.tenantId, state.clientId);
+  if (!client) return { status: 'abandon', reason: 'client deleted' };
   const { authReqId } = await openSecrets(env, state.tenantId, state.delivery);
   const key = await getSigningKey(env, state.tenantId);
-  const grant = { requestId: state.requestId, sub: state.sub, scope: state.scope, clientId: state.clientId, approval: state.approval };
-  const tokens = await mintRedeemedGrant(key, tenant.settings, state.issuer, grant, nowSeconds(), {
+  const grant = {
+    requestId: state.requestId,
+    sub: state.sub,
+    ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
+    ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
+    scope: state.scope,
+    clientId: state.clientId,
+    approval: state.approval,
+  };
+  const tokens = await issueRedeemedGrant(env, key, tenant, state.issuer, client, grant, nowSeconds(), {
     claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId },
     atHash: true,
   });

@@ -94,9 +94,14 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   return { authReqId: credentials.authReqId };
 }
 
+/** The user as the request keeps it: a directory user by incarnation, another by the claims the authenticator gave. */
 const userOf = (user: IdentifiedUser) => ({
   sub: user.sub,
-  ...(user.incarnation !== undefined ? { userIncarnation: user.incarnation } : {}),
+  ...(user.incarnation !== undefined
+    ? { userIncarnation: user.incarnation }
+    : Object.keys(user.claims).length > 0
+      ? { claimsJson: JSON.stringify(user.claims) }
+      : {}),
 });
 
 /** Where a ping or push client is told; the auth_req_id and notification token go in sealed. */

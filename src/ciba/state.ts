@@ -52,6 +52,8 @@ export interface AuthRequestState {
   sub?: string;
   /** The directory user's incarnation, when the authenticator found the user in the directory. */
   userIncarnation?: string;
+  /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
+  claimsJson?: string;
   scope: string;
   acrValues?: string[];
   bindingMessage?: string;
@@ -87,6 +89,7 @@ export interface RedeemedGrant {
   requestId: string;
   sub: string;
   userIncarnation?: string;
+  claimsJson?: string;
   scope: string;
   clientId: string;
   approval: Approval;
@@ -128,6 +131,7 @@ export type NewAuthRequest = Omit<AuthRequestState, 'status' | 'timeline' | 'las
 export interface BoundUser {
   sub: string;
   userIncarnation?: string;
+  claimsJson?: string;
 }
 
 /** The initial state of a request the authenticator accepted (CIBA §7.3), with its first timeline events. */
@@ -246,6 +250,7 @@ export function poll(
           requestId: state.requestId,
           sub: state.sub,
           ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
+          ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
           scope: state.scope,
           clientId: state.clientId,
           approval: state.approval,

@@ -1,23 +1,31 @@
-// Minting the tokens of a redeemed CIBA grant: the token endpoint calls it after the request's
-// object has consumed the grant, and push delivery will call it from that object. No HTTP here.
+// Issuing the tokens of a redeemed CIBA grant: the grant is opened in its own Durable Object (so its
+// tokens can be refreshed, introspected and revoked), then the tokens are minted. The token endpoint
+// calls it after the request's object has consumed the approval, and push delivery calls it from
+// that object. No HTTP here.
+import type { Env } from '../env.ts';
+import type { ClientRecord } from '../clients/store.ts';
+import { openGrant } from '../grants/token-grant.ts';
 import type { SigningKey } from '../keys/store.ts';
-import type { TenantSettings } from '../tenants/store.ts';
+import type { TenantRecord } from '../tenants/store.ts';
 import { mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
 import type { RedeemedGrant } from './state.ts';
 
-/** The token response for a grant already consumed (design principle 7), signed with `key` at `now` (epoch s). */
-export function mintRedeemedGrant(
+/** The token response for an approval already consumed (design principle 7), signed with `key` at `now` (epoch s). */
+export async function issueRedeemedGrant(
+  env: Env,
   key: SigningKey,
-  settings: TenantSettings,
+  tenant: TenantRecord,
   issuer: string,
+  client: ClientRecord,
   grant: RedeemedGrant,
   now: number,
   extras?: IdTokenExtras,
 ): Promise<TokenResponse> {
   const { approval } = grant;
+  const { grantId, refreshToken } = await openGrant(env, tenant, issuer, client, grant, now);
   return mintTokenResponse(
     key,
-    settings,
+    tenant.settings,
     {
       issuer,
       clientId: grant.clientId,
@@ -27,6 +35,8 @@ export function mintRedeemedGrant(
       ...(approval.acr ? { acr: approval.acr } : {}),
       ...(approval.amr ? { amr: approval.amr } : {}),
       authTime: approval.authTime,
+      grantId,
+      ...(refreshToken ? { refreshToken } : {}),
     },
     now,
     extras,

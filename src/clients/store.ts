@@ -11,6 +11,7 @@ import { deleteKeysWithPrefix } from '../lib/kv.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+export const SUPPORTED_GRANT_TYPES = [CIBA_GRANT_TYPE, 'refresh_token'] as const;
 export const SUPPORTED_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof SUPPORTED_AUTH_METHODS)[number];
 /** Client assertion algorithms (contract §2): HMAC for client_secret_jwt, the rest for private_key_jwt. */
@@ -81,12 +82,7 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   const metadata = parseOrThrow(clientMetadataSchema, input, 'invalid_client_metadata') as ClientMetadata;
   checkAuthentication(metadata, development);
   for (const grant of metadata.grant_types) {
-    if (grant === CIBA_GRANT_TYPE) continue;
-    throw invalidClientMetadata(
-      grant === 'refresh_token'
-        ? `grant_types: ${notYet('the refresh_token grant')}`
-        : `grant_types: ${grant} is not supported`,
-    );
+    if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(grant)) throw invalidClientMetadata(`grant_types: ${grant} is not supported`);
   }
   const mode = metadata.backchannel_token_delivery_mode;
   if (!(SUPPORTED_DELIVERY_MODES as readonly string[]).includes(mode)) {

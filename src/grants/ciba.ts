@@ -12,7 +12,7 @@ import {
 } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
-import { mintRedeemedGrant } from '../ciba/tokens.ts';
+import { issueRedeemedGrant } from '../ciba/tokens.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
@@ -59,7 +59,7 @@ export const cibaGrant: Grant = {
         if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant.id, grant.sub, grant.userIncarnation))) {
           throw refuse('the user was deleted after the request was opened');
         }
-        return mintRedeemedGrant(key, tenant.settings, issuer, grant, nowSeconds());
+        return issueRedeemedGrant(env, key, tenant, issuer, client, grant, nowSeconds());
       }
     }
   },

@@ -2,7 +2,7 @@
 // exactly what is built, nothing more.
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { ASYMMETRIC_ALGS, CIBA_GRANT_TYPE, HMAC_ALGS, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
+import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
 
 export const discovery = new Hono<AppEnv>();
@@ -19,7 +19,7 @@ route(discovery, '/', {
         backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
         scopes_supported: settings.scopes,
         response_types_supported: [],
-        grant_types_supported: [CIBA_GRANT_TYPE],
+        grant_types_supported: SUPPORTED_GRANT_TYPES,
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [settings.signing_alg],
         token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,

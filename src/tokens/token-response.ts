@@ -17,6 +17,10 @@ export interface GrantToMint {
   amr?: string[];
   /** Epoch seconds. */
   authTime: number;
+  /** The grant the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
+  grantId: string;
+  /** A refresh token to hand out with them, when the client has the refresh_token grant. */
+  refreshToken?: string;
 }
 
 export interface TokenResponse {
@@ -26,19 +30,20 @@ export interface TokenResponse {
   id_token: string;
   scope: string;
   authentication_method: string;
+  refresh_token?: string;
 }
 
 /** What a delivered (rather than polled) token response adds to its ID token. */
 export interface IdTokenExtras {
   /** Further claims, such as CIBA push's `urn:openid:params:jwt:claim:auth_req_id`. */
   claims?: Record<string, string>;
-  /** Adds `at_hash` (OpenID Connect Core §3.3.2.11), binding the ID token to the access token. */
+  /** Adds `at_hash` (OpenID Connect Core §3.3.2.11), and `urn:openid:params:jwt:claim:rt_hash` with a refresh token (CIBA §10.3.1). */
   atHash?: boolean;
 }
 
 /** The left half of the access token's hash, base64url, with the hash of the signing algorithm. */
-async function atHashOf(accessToken: string, alg: SigningKey['alg']): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest(alg === 'EdDSA' ? 'SHA-512' : 'SHA-256', utf8(accessToken)));
+async function halfHashOf(token: string, alg: SigningKey['alg']): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest(alg === 'EdDSA' ? 'SHA-512' : 'SHA-256', utf8(token)));
   return base64url(digest.subarray(0, digest.length / 2));
 }
 
@@ -67,6 +72,7 @@ export async function mintTokenResponse(
       iat: now,
       exp: now + settings.access_token_ttl,
       jti: randomToken(16),
+      gid: grant.grantId,
       ...authClaims,
     },
     key,
@@ -82,7 +88,10 @@ export async function mintTokenResponse(
       exp: now + settings.id_token_ttl,
       ...authClaims,
       ...extras.claims,
-      ...(extras.atHash ? { at_hash: await atHashOf(accessToken, key.alg) } : {}),
+      ...(extras.atHash ? { at_hash: await halfHashOf(accessToken, key.alg) } : {}),
+      ...(extras.atHash && grant.refreshToken
+        ? { 'urn:openid:params:jwt:claim:rt_hash': await halfHashOf(grant.refreshToken, key.alg) }
+        : {}),
     },
     key,
     'JWT',
@@ -94,5 +103,6 @@ export async function mintTokenResponse(
     id_token: idToken,
     scope: grant.scope,
     authentication_method: grant.authenticationMethod,
+    ...(grant.refreshToken ? { refresh_token: grant.refreshToken } : {}),
   };
 }

@@ -28,7 +28,7 @@ describe('discovery document', () => {
       backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
       scopes_supported: ['openid', 'profile', 'email', 'phone'],
       response_types_supported: [],
-      grant_types_supported: [CIBA],
+      grant_types_supported: [CIBA, 'refresh_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
@@ -57,7 +57,6 @@ describe('discovery document', () => {
     ]) {
       expect(doc).not.toHaveProperty(name);
     }
-    expect(doc.grant_types_supported).not.toContain('refresh_token');
     expect(doc.grant_types_supported).not.toContain('authorization_code');
     expect(doc).not.toHaveProperty('backchannel_authentication_request_signing_alg_values_supported');
     // And those paths really are absent.

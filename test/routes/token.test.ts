@@ -168,7 +168,7 @@ describe('request errors', () => {
   it.each([
     ['no grant_type', {}, 'invalid_request'],
     ['unknown grant_type', { grant_type: 'password' }, 'unsupported_grant_type'],
-    ['refresh_token (not built yet)', { grant_type: 'refresh_token', refresh_token: 'x' }, 'unsupported_grant_type'],
+    ['refresh_token for a client without the refresh_token grant', { grant_type: 'refresh_token', refresh_token: 'x' }, 'unauthorized_client'],
     ['no auth_req_id', { grant_type: CIBA }, 'invalid_request'],
   ])('%s → %s', async (_name, params, error) => {
     const res = await postForm(`/${tenant}/as/token`, params, { Authorization: basic(client) });

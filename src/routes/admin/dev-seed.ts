@@ -5,7 +5,7 @@ import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
 import { notConfigured, notFound } from '../../errors.ts';
 import { checkSigningKey } from '../../keys/store.ts';
-import { getClient, parseClientMetadata, registerClient } from '../../clients/store.ts';
+import { CIBA_GRANT_TYPE, getClient, parseClientMetadata, registerClient } from '../../clients/store.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
 import { upsertTenant } from '../../tenants/operations.ts';
@@ -33,7 +33,12 @@ route(devSeed, '/seed', {
     }
     if (!(await getClient(c.env, DEMO.tenant, DEMO.clientId))) {
       const metadata = parseClientMetadata(
-        { client_name: 'Demo Bank', token_endpoint_auth_method: 'client_secret_basic', backchannel_token_delivery_mode: 'poll' },
+        {
+          client_name: 'Demo Bank',
+          token_endpoint_auth_method: 'client_secret_basic',
+          backchannel_token_delivery_mode: 'poll',
+          grant_types: [CIBA_GRANT_TYPE, 'refresh_token'],
+        },
         true,
       );
       await registerClient(c.env, DEMO.tenant, metadata, now, { clientId: DEMO.clientId, secret: DEMO.clientSecret });

@@ -180,7 +180,7 @@ describe('clients', () => {
       /backchannel_client_notification_endpoint/,
     ],
     ['an unknown delivery mode', { backchannel_token_delivery_mode: 'carrier-pigeon' }, /backchannel_token_delivery_mode/],
-    ['the refresh_token grant (not supported yet)', { grant_types: [CIBA, 'refresh_token'] }, /grant_types.*not supported yet/],
+    ['the password grant', { grant_types: [CIBA, 'password'] }, /grant_types: password is not supported/],
     ['an unknown grant', { grant_types: ['authorization_code'] }, /grant_types/],
     ['grant_types not an array', { grant_types: CIBA }, /grant_types/],
     ['a client_name that is not a string', { client_name: 42 }, /client_name/],

@@ -1,0 +1,70 @@
+// The refresh_token grant (RFC 6749 §6, RFC 9700 §4.14; contract §4): the grant's object rotates
+// the refresh token on every use and revokes the grant when a spent one comes back; the scope may
+// narrow, never widen; a new access token, refresh token and ID token each time.
+import type { Grant } from './grant.ts';
+import { invalidGrant, invalidRequest, invalidScope } from '../errors.ts';
+import { getSigningKey } from '../keys/store.ts';
+import { sha256 } from '../lib/crypto.ts';
+import { nowSeconds } from '../lib/time.ts';
+import { mintTokenResponse } from '../tokens/token-response.ts';
+import { isCurrentUser } from '../users/store.ts';
+import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export const refreshTokenGrant: Grant = {
+  grantType: 'refresh_token',
+  async handle({ env, tenant, issuer, client, form }) {
+    const refreshToken = form.get('refresh_token');
+    if (refreshToken === undefined) throw invalidRequest('The refresh_token parameter is required');
+    const requested = form.get('scope')?.split(' ').filter((s) => s !== '');
+    if (requested && (requested.length === 0 || !requested.every((s) => SCOPE_TOKEN.test(s)))) {
+      throw invalidRequest('The scope parameter is malformed');
+    }
+    // One answer for every refused refresh token, so none reveals whether a grant exists.
+    const refuse = (reason: string) => {
+      console.log(JSON.stringify({ event: 'invalid_grant', tenant: tenant.id, client_id: client.clientId, reason }));
+      return invalidGrant('The refresh token is unknown, expired, revoked or not issued to this client');
+    };
+    const grantId = grantIdOfRefreshToken(refreshToken);
+    if (!grantId) throw refuse('malformed refresh token');
+
+    // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
+    const key = await getSigningKey(env, tenant.id);
+    const next = mintRefreshToken(grantId);
+    const stub = grantStub(env, tenant.id, grantId);
+    const outcome = await stub.refresh({
+      tenantId: tenant.id,
+      tenantIncarnation: tenant.incarnation,
+      clientId: client.clientId,
+      tokenHash: await sha256(refreshToken),
+      nextHash: await sha256(next),
+      ...(requested ? { scope: [...new Set(requested)] } : {}),
+    });
+    if (outcome.status === 'invalid_grant') throw refuse(outcome.reason);
+    if (outcome.status === 'invalid_scope') throw invalidScope(`The scope ${outcome.scope} was not granted`);
+    const { grant } = outcome;
+    if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant.id, grant.sub, grant.userIncarnation))) {
+      await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
+      throw refuse('the user was deleted');
+    }
+    const { approval } = grant;
+    return mintTokenResponse(
+      key,
+      tenant.settings,
+      {
+        issuer,
+        clientId: client.clientId,
+        sub: grant.sub,
+        scope: outcome.scope,
+        authenticationMethod: approval.authenticationMethod,
+        ...(approval.acr ? { acr: approval.acr } : {}),
+        ...(approval.amr ? { amr: approval.amr } : {}),
+        authTime: approval.authTime,
+        grantId,
+        refreshToken: next,
+      },
+      nowSeconds(),
+    );
+  },
+};

@@ -1,0 +1,117 @@
+// The grant's Durable Object: one per grant family (the tokens of one approval and their refreshes),
+// a thin shell around grant-state.ts. Access tokens name it (`gid`), so introspection, userinfo and
+// revocation ask it whether the grant still stands; refresh tokens lead to it like auth_req_ids do.
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env.ts';
+import type { Approval } from '../ciba/state.ts';
+import type { ClientRecord } from '../clients/store.ts';
+import { randomBytes, sha256 } from '../lib/crypto.ts';
+import { base64url, fromBase64url } from '../lib/encoding.ts';
+import { idOfHandle, mintHandle } from '../lib/handles.ts';
+import type { TenantRecord } from '../tenants/store.ts';
+import { isActive, refresh, type GrantCaller, type GrantState, type RefreshOutcome, type Transition } from './grant-state.ts';
+
+const STATE_KEY = 'grant';
+const GRANT_ID_BYTES = 16;
+/** A refresh token carries 256 CSPRNG bits after its grant id (issue 9: at least 256). */
+const REFRESH_SECRET_BYTES = 32;
+
+export class TokenGrant extends DurableObject<Env> {
+  #load(): GrantState | undefined {
+    return this.ctx.storage.kv.get<GrantState>(STATE_KEY);
+  }
+
+  #apply<O>(transition: Transition<O>): O {
+    if (transition.next) this.ctx.storage.kv.put(STATE_KEY, transition.next);
+    return transition.outcome;
+  }
+
+  /** Stores a new grant and schedules its deletion once neither it nor any token of it can be used. */
+  async open(state: GrantState, deleteAt: number): Promise<void> {
+    this.ctx.storage.kv.put(STATE_KEY, state);
+    await this.ctx.storage.setAlarm(deleteAt);
+  }
+
+  /** The refresh grant: rotates the refresh token, or revokes the grant on reuse. */
+  async refresh(input: Parameters<typeof refresh>[1]): Promise<RefreshOutcome> {
+    return this.#apply(refresh(this.#load(), input, Date.now()));
+  }
+
+  /** The grant when it still stands for this tenant incarnation, else undefined. */
+  async active(caller: GrantCaller): Promise<GrantState | undefined> {
+    const state = this.#load();
+    return isActive(state, caller, Date.now()) ? state : undefined;
+  }
+
+  /** Is `tokenHash` the refresh token that may be used next, in a grant that still stands? */
+  async isCurrentRefresh(caller: GrantCaller, tokenHash: string): Promise<GrantState | undefined> {
+    const state = await this.active(caller);
+    return state?.refreshHash === tokenHash ? state : undefined;
+  }
+
+  /** Ends the grant (RFC 7009 §2.1): every token of it stops working. Only its own client may. */
+  async revoke(caller: GrantCaller, clientId: string): Promise<void> {
+    const state = this.#load();
+    if (!state || state.clientId !== clientId || state.tenantId !== caller.tenantId || state.tenantIncarnation !== caller.tenantIncarnation) return;
+    if (state.status === 'active') this.ctx.storage.kv.put(STATE_KEY, { ...state, status: 'revoked' });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+}
+
+export const newGrantId = () => base64url(randomBytes(GRANT_ID_BYTES));
+
+/** A refresh token of the grant: base64url(grant id ‖ 256 secret bits). */
+export const mintRefreshToken = (grantId: string) => mintHandle(fromBase64url(grantId)!, REFRESH_SECRET_BYTES);
+
+/** The grant id inside a refresh token, or undefined when it is malformed. */
+export const grantIdOfRefreshToken = (token: string) => idOfHandle(token, GRANT_ID_BYTES, REFRESH_SECRET_BYTES);
+
+export const isGrantId = (value: string) => /^[A-Za-z0-9_-]{22}$/.test(value);
+
+/** The Durable Object that holds a tenant's grant. */
+export function grantStub(env: Env, tenantId: string, grantId: string) {
+  return env.TOKEN_GRANTS.get(env.TOKEN_GRANTS.idFromName(`${tenantId}/${grantId}`));
+}
+
+/**
+ * Opens the grant of a redeemed approval: its object holds the grant until its refresh tokens expire
+ * (or, without the refresh_token grant, its access token) and is deleted once no token of it can
+ * live. Returns the grant id and, for a client with the refresh_token grant, the first refresh token.
+ */
+export async function openGrant(
+  env: Env,
+  tenant: TenantRecord,
+  issuer: string,
+  client: ClientRecord,
+  grant: { sub: string; userIncarnation?: string; claimsJson?: string; scope: string; approval: Approval },
+  now: number,
+): Promise<{ grantId: string; refreshToken?: string }> {
+  const grantId = newGrantId();
+  const refreshToken = client.metadata.grant_types.includes('refresh_token') ? mintRefreshToken(grantId) : undefined;
+  const { settings } = tenant;
+  const createdAt = now * 1000;
+  const expiresAt = createdAt + (refreshToken ? settings.refresh_token_ttl : settings.access_token_ttl) * 1000;
+  const state: GrantState = {
+    grantId,
+    tenantId: tenant.id,
+    tenantIncarnation: tenant.incarnation,
+    issuer,
+    clientId: client.clientId,
+    sub: grant.sub,
+    ...(grant.userIncarnation !== undefined ? { userIncarnation: grant.userIncarnation } : {}),
+    ...(grant.claimsJson !== undefined ? { claimsJson: grant.claimsJson } : {}),
+    scope: grant.scope,
+    approval: grant.approval,
+    ...(refreshToken ? { refreshHash: await sha256(refreshToken) } : {}),
+    spentHashes: [],
+    status: 'active',
+    createdAt,
+    expiresAt,
+  };
+  const deleteAt = expiresAt + Math.max(settings.access_token_ttl, settings.id_token_ttl) * 1000;
+  await grantStub(env, tenant.id, grantId).open(state, deleteAt);
+  return { grantId, ...(refreshToken ? { refreshToken } : {}) };
+}
