@@ -15,6 +15,7 @@ const defaultStatus = {
   unsupported_grant_type: 400,
   invalid_scope: 400,
   invalid_token: 401,
+  insufficient_scope: 403,
   access_denied: 403,
   expired_token: 400,
   authorization_pending: 400,
@@ -87,6 +88,11 @@ export const invalidToken = (description: string) =>
     headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description=${quoted(description)}` },
   });
 export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description);
+/** RFC 6750 §3.1: a valid token that does not carry the scope the resource needs. */
+export const insufficientScope = (description: string) =>
+  new OAuthError('insufficient_scope', description, {
+    headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description=${quoted(description)}` },
+  });
 export const invalidClientMetadata = (description: string) => new OAuthError('invalid_client_metadata', description);
 
 // Contract §3: the backchannel request.

@@ -49,10 +49,14 @@ export class TokenGrant extends DurableObject<Env> {
     return state?.refreshHash === tokenHash ? state : undefined;
   }
 
-  /** Ends the grant (RFC 7009 §2.1): every token of it stops working. Only its own client may. */
-  async revoke(caller: GrantCaller, clientId: string): Promise<void> {
+  /**
+   * Ends the grant (RFC 7009 §2.1): every token of it stops working. Only its own client may, and,
+   * when it names the grant by a refresh token, only with one the grant issued.
+   */
+  async revoke(caller: GrantCaller, clientId: string, refreshHash?: string): Promise<void> {
     const state = this.#load();
     if (!state || state.clientId !== clientId || state.tenantId !== caller.tenantId || state.tenantIncarnation !== caller.tenantIncarnation) return;
+    if (refreshHash !== undefined && state.refreshHash !== refreshHash && !state.spentHashes.includes(refreshHash)) return;
     if (state.status === 'active') this.ctx.storage.kv.put(STATE_KEY, { ...state, status: 'revoked' });
   }
 

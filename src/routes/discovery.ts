@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
+import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
 
 export const discovery = new Hono<AppEnv>();
 
@@ -17,6 +18,9 @@ route(discovery, '/', {
         jwks_uri: `${issuer}/jwks`,
         token_endpoint: `${issuer}/token`,
         backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
+        userinfo_endpoint: `${issuer}/userinfo`,
+        introspection_endpoint: `${issuer}/introspect`,
+        revocation_endpoint: `${issuer}/revoke`,
         scopes_supported: settings.scopes,
         response_types_supported: [],
         grant_types_supported: SUPPORTED_GRANT_TYPES,
@@ -24,7 +28,11 @@ route(discovery, '/', {
         id_token_signing_alg_values_supported: [settings.signing_alg],
         token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
         token_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
-        claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'],
+        introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        introspection_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
+        revocation_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
+        revocation_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
+        claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', ...Object.values(CLAIMS_BY_SCOPE).flat()],
         claims_parameter_supported: false,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,

@@ -26,6 +26,9 @@ describe('discovery document', () => {
       jwks_uri: `${issuer}/jwks`,
       token_endpoint: `${issuer}/token`,
       backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      introspection_endpoint: `${issuer}/introspect`,
+      revocation_endpoint: `${issuer}/revoke`,
       scopes_supported: ['openid', 'profile', 'email', 'phone'],
       response_types_supported: [],
       grant_types_supported: [CIBA, 'refresh_token'],
@@ -33,7 +36,16 @@ describe('discovery document', () => {
       id_token_signing_alg_values_supported: ['ES256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      revocation_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      claims_supported: [
+        'iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr',
+        'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
+        'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+        'email', 'email_verified', 'phone_number', 'phone_number_verified',
+      ],
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
@@ -47,9 +59,6 @@ describe('discovery document', () => {
     const doc = await discover(tenant);
     for (const name of [
       'authorization_endpoint',
-      'userinfo_endpoint',
-      'introspection_endpoint',
-      'revocation_endpoint',
       'registration_endpoint',
       'end_session_endpoint',
       'pushed_authorization_request_endpoint',
@@ -60,9 +69,8 @@ describe('discovery document', () => {
     expect(doc.grant_types_supported).not.toContain('authorization_code');
     expect(doc).not.toHaveProperty('backchannel_authentication_request_signing_alg_values_supported');
     // And those paths really are absent.
-    await expectOAuthError(await call(`/${tenant}/as/userinfo`), 404, 'invalid_request');
-    await expectOAuthError(await postForm(`/${tenant}/as/introspect`, { token: 'x' }), 404, 'invalid_request');
-    await expectOAuthError(await postForm(`/${tenant}/as/revoke`, { token: 'x' }), 404, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/as/authorize`), 404, 'invalid_request');
+    await expectOAuthError(await postForm(`/${tenant}/as/register`, { client_name: 'x' }), 404, 'invalid_request');
   });
 
   it('every advertised endpoint is served under the issuer', async () => {

@@ -1,0 +1,68 @@
+// POST /{tenant}/as/introspect — token introspection (RFC 7662), for the tenant's authenticated
+// clients (its resource servers): an access token or refresh token of this tenant whose grant still
+// stands is active; anything else, another tenant's included, is only `{"active": false}`.
+// `token_type_hint` is a hint, not a filter.
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { invalidRequest, noStoreHeaders } from '../errors.ts';
+import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
+import { sha256 } from '../lib/crypto.ts';
+import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
+
+export const introspect = new Hono<AppEnv>();
+
+route(introspect, '/', {
+  POST: async (c) => {
+    const form = await parseForm(c);
+    await authenticateClient(c, form);
+    form.assertWellFormed();
+    const token = form.get('token');
+    if (token === undefined) throw invalidRequest('The token parameter is required');
+    const tenant = c.get('tenant');
+    const issuer = c.get('issuer');
+    const inactive = () => c.json({ active: false }, 200, noStoreHeaders);
+
+    const refreshGrantId = grantIdOfRefreshToken(token);
+    if (refreshGrantId) {
+      const grant = await grantStub(c.env, tenant.id, refreshGrantId).isCurrentRefresh(
+        { tenantId: tenant.id, tenantIncarnation: tenant.incarnation },
+        await sha256(token),
+      );
+      if (!grant) return inactive();
+      return c.json(
+        {
+          active: true,
+          token_type: 'refresh_token',
+          scope: grant.scope,
+          client_id: grant.clientId,
+          sub: grant.sub,
+          iss: issuer,
+          exp: Math.floor(grant.expiresAt / 1000),
+        },
+        200,
+        noStoreHeaders,
+      );
+    }
+    const claims = await readAccessToken(c.env, tenant, issuer, token);
+    if (!claims || !(await activeGrantOf(c.env, tenant, claims))) return inactive();
+    return c.json(
+      {
+        active: true,
+        token_type: 'Bearer',
+        scope: claims.scope,
+        client_id: claims.client_id,
+        sub: claims.sub,
+        iss: claims.iss,
+        aud: claims.aud,
+        exp: claims.exp,
+        iat: claims.iat,
+        jti: claims.jti,
+      },
+      200,
+      noStoreHeaders,
+    );
+  },
+});

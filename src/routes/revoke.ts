@@ -1,0 +1,37 @@
+// POST /{tenant}/as/revoke — token revocation (RFC 7009): a client revokes one of its own refresh or
+// access tokens, which ends the whole grant. Always 200, whatever the token was (unknown, another
+// client's, already revoked), so nothing is revealed. `token_type_hint` is a hint, not a filter.
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { invalidRequest, noStoreHeaders } from '../errors.ts';
+import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
+import { sha256 } from '../lib/crypto.ts';
+import { readAccessToken } from '../tokens/verify.ts';
+
+export const revoke = new Hono<AppEnv>();
+
+route(revoke, '/', {
+  POST: async (c) => {
+    const form = await parseForm(c);
+    const client = await authenticateClient(c, form);
+    form.assertWellFormed();
+    const token = form.get('token');
+    if (token === undefined) throw invalidRequest('The token parameter is required');
+    const tenant = c.get('tenant');
+    const caller = { tenantId: tenant.id, tenantIncarnation: tenant.incarnation };
+
+    const refreshGrantId = grantIdOfRefreshToken(token);
+    if (refreshGrantId) {
+      await grantStub(c.env, tenant.id, refreshGrantId).revoke(caller, client.clientId, await sha256(token));
+    } else {
+      const claims = await readAccessToken(c.env, tenant, c.get('issuer'), token, { currentOnly: false });
+      if (claims && claims.client_id === client.clientId) {
+        await grantStub(c.env, tenant.id, claims.gid).revoke(caller, client.clientId);
+      }
+    }
+    return c.body(null, 200, noStoreHeaders);
+  },
+});
