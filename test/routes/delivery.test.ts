@@ -6,9 +6,9 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { keysKey } from '../../src/keys/store.ts';
-import { admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
+import { CIBA, admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
-import { newBox, notifiedSetup, received, script, waitForReceived } from '../helpers/receiver.ts';
+import { boxUrl, clientInDevelopment, newBox, notifiedSetup, received, script, waitForReceived } from '../helpers/receiver.ts';
 
 const NOTIFICATION_TOKEN = 'rp-notification-token.8f3a_b-~+/';
 
@@ -198,6 +198,25 @@ describe('push', () => {
       expect.arrayContaining(['approved', 'tokens_issued', 'delivery_attempted']),
     );
     expect(JSON.stringify(events)).not.toContain(body.access_token.split('.')[2]!);
+  });
+
+  it('a push client with the refresh_token grant gets a refresh token, bound by rt_hash', async () => {
+    const box = newBox();
+    const { tenant } = await notifiedSetup('push', box);
+    const client = await clientInDevelopment(tenant, {
+      backchannel_token_delivery_mode: 'push',
+      backchannel_client_notification_endpoint: boxUrl(box),
+      grant_types: [CIBA, 'refresh_token'],
+    });
+    const { auth_req_id } = await start(tenant, client);
+    await approve(tenant, auth_req_id);
+    const body = JSON.parse((await waitForReceived(box, 1))[0]!.body) as Pushed & { refresh_token: string };
+    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body.refresh_token)));
+    let binary = '';
+    for (const b of digest.subarray(0, 16)) binary += String.fromCharCode(b);
+    const rtHash = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    expect(decodeJwt(body.id_token)['urn:openid:params:jwt:claim:rt_hash']).toBe(rtHash);
   });
 
   it('tokens delivered after two failures are the same tokens, minted once', async () => {

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { DeviceInbox } from '../../src/authenticators/device-inbox.ts';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
-import { admin, backchannel, callback, createClient, createUser, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
+import { admin, backchannel, call, callback, createClient, createUser, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import {
   WEBHOOK_SECRET,
@@ -95,6 +95,16 @@ describe('asking the authenticator', () => {
 
     const timeline = (await (await admin(`/tenants/${tenant}/requests/${requestIdOf(auth_req_id)}`)).json()) as { events: { event: string }[] };
     expect(timeline.events.map((e) => e.event)).toEqual(['created', 'authenticator_asked', 'authenticator_answered', 'approved', 'redeemed']);
+  });
+
+  it('the claims the webhook returns are served at userinfo by scope', async () => {
+    const { box, tenant, client } = await hooked([{ status: 200, body: { sub: 'bank-user-8', claims: { name: 'Alice Bank', email: 'a@bank.example', secret_rating: 'AAA' } } }]);
+    const { auth_req_id } = (await (await backchannel(tenant, client, ok)).json()) as { auth_req_id: string };
+    const event = eventOf((await received(box))[0]!);
+    expect((await callback(tenant, event.data.callback_token, { status: 'approved', authentication_method: 'smart-id' })).status).toBe(204);
+    const tokens = (await (await poll(tenant, client, auth_req_id)).json()) as { access_token: string };
+    const res = await call(`/${tenant}/as/userinfo`, { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+    expect(await res.json()).toEqual({ sub: 'bank-user-8', name: 'Alice Bank' });
   });
 
   it('auth_time is the moment of the callback when the authenticator gives none, not when tokens are minted', async () => {
