@@ -5,6 +5,7 @@ import type { Env } from '../env.ts';
 import { notConfigured } from '../errors.ts';
 import { openSecret, sealSecret } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { nowSeconds } from '../lib/time.ts';
 import type { SigningAlg } from '../tenants/store.ts';
 
 export interface KeyRecord {
@@ -15,7 +16,9 @@ export interface KeyRecord {
   privateJwe: string;
   /** Epoch seconds. */
   createdAt: number;
-  /** Epoch seconds: when a newer key took over signing. */
+  /** Epoch seconds: when the key starts signing; absent means from its creation. */
+  activatesAt?: number;
+  /** Epoch seconds: when a newer key takes (or took) over signing. */
   retiredAt?: number;
   /**
    * Seconds: the longest token lifetime in force at any time while this key signed. Raised when a
@@ -75,7 +78,7 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
 
 /** The record of the key that signs now; a tenant without keys is a server fault, not something to repair here. */
 async function currentKeyRecord(env: Env, tenantId: string): Promise<KeyRecord> {
-  const record = (await getKeySet(env, tenantId))?.keys[0];
+  const record = (await getKeySet(env, tenantId))?.keys.find((k) => signsAt(k, nowSeconds()));
   if (!record) throw notConfigured(`tenant ${tenantId} has no signing key`);
   return record;
 }
@@ -102,15 +105,32 @@ export async function getSigningKey(env: Env, tenantId: string): Promise<Signing
 export const tokenTtlOf = (settings: { access_token_ttl: number; id_token_ttl: number }) =>
   Math.max(settings.access_token_ttl, settings.id_token_ttl);
 
+/** How long RPs may cache /jwks (its Cache-Control max-age): a new key signs only after that. */
+export const JWKS_MAX_AGE_S = 300;
+
 /** A retired key stays published until the longest-lived token it may have signed has expired. */
 const isPublished = (key: KeyRecord, now: number) =>
   key.retiredAt === undefined || now < key.retiredAt + key.maxTokenTtl;
 
+/** Does the key sign at `now`: active, and not yet taken over by a newer one? */
+const signsAt = (key: KeyRecord, now: number) =>
+  (key.activatesAt ?? 0) <= now && (key.retiredAt === undefined || now < key.retiredAt);
+
+/** May the key still sign, now or later? */
+const mayStillSign = (key: KeyRecord, now: number) => key.retiredAt === undefined || now < key.retiredAt;
+
+/** The algorithms of the keys that sign now or will (discovery's id_token_signing_alg_values_supported). */
+export const signingAlgsOf = (keySet: KeySet | undefined, now: number): SigningAlg[] => [
+  ...new Set((keySet?.keys ?? []).filter((k) => mayStillSign(k, now)).map((k) => k.alg)),
+];
+
 /**
- * Generates a key for `alg` and makes it the signing key of `current` (the tenant's stored set). The
- * previous one retires but stays published until its tokens expire (contract §6); keys retired
- * longer than that are dropped. `tokenTtl` is the longest token lifetime the new key signs under.
- * Returns the stored set, the new key first.
+ * Generates a key for `alg` and makes it the signing key of `current` (the tenant's stored set). It
+ * is published at once and signs only once /jwks caches have expired (JWKS_MAX_AGE_S), so an RP
+ * never meets a token signed by a key it cannot find; `immediate` (an emergency, or a tenant's first
+ * key) signs at once. The keys before it retire at that moment but stay published until their
+ * tokens expire (contract §6); keys retired longer than that are dropped. `tokenTtl` is the longest
+ * token lifetime the new key signs under. Returns the stored set, the new key first.
  */
 export async function rotateKey(
   env: Env,
@@ -119,10 +139,13 @@ export async function rotateKey(
   alg: SigningAlg,
   tokenTtl: number,
   now: number,
+  { immediate = false } = {},
 ): Promise<KeySet> {
-  const key = await generateKeyRecord(env, tenantId, alg, tokenTtl, now);
+  const activatesAt = immediate || !current?.keys.length ? now : now + JWKS_MAX_AGE_S;
+  const generated = await generateKeyRecord(env, tenantId, alg, tokenTtl, now);
+  const key: KeyRecord = activatesAt > now ? { ...generated, activatesAt } : generated;
   const kept = (current?.keys ?? [])
-    .map((k) => (k.retiredAt === undefined ? { ...k, retiredAt: now } : k))
+    .map((k) => ({ ...k, retiredAt: Math.min(k.retiredAt ?? Infinity, activatesAt) }))
     .filter((k) => isPublished(k, now));
   const keySet = { keys: [key, ...kept] };
   await putKeySet(env, tenantId, keySet);
@@ -142,10 +165,13 @@ export async function prepareKeySet(
   tokenTtl: number,
   now: number,
 ): Promise<KeySet> {
-  const [signing, ...rest] = current?.keys ?? [];
-  if (!current || !signing || signing.alg !== alg) return rotateKey(env, tenantId, current, alg, tokenTtl, now);
-  if (tokenTtl <= signing.maxTokenTtl) return current;
-  const keySet = { keys: [{ ...signing, maxTokenTtl: tokenTtl }, ...rest] };
+  const newest = current?.keys[0];
+  if (!current || !newest || newest.alg !== alg) return rotateKey(env, tenantId, current, alg, tokenTtl, now);
+  // Every key that signs now or will must know the longest lifetime it may sign under.
+  if (current.keys.every((k) => !mayStillSign(k, now) || tokenTtl <= k.maxTokenTtl)) return current;
+  const keySet = {
+    keys: current.keys.map((k) => (mayStillSign(k, now) ? { ...k, maxTokenTtl: Math.max(k.maxTokenTtl, tokenTtl) } : k)),
+  };
   await putKeySet(env, tenantId, keySet);
   return keySet;
 }

@@ -4,14 +4,17 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
+import { getKeySet, signingAlgsOf } from '../keys/store.ts';
+import { nowSeconds } from '../lib/time.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
 
 export const discovery = new Hono<AppEnv>();
 
 route(discovery, '/', {
-  GET: (c) => {
+  GET: async (c) => {
     const issuer = c.get('issuer');
-    const { settings } = c.get('tenant');
+    const { id, settings } = c.get('tenant');
+    const algs = signingAlgsOf(await getKeySet(c.env, id), nowSeconds());
     return c.json(
       {
         issuer,
@@ -25,7 +28,7 @@ route(discovery, '/', {
         response_types_supported: [],
         grant_types_supported: SUPPORTED_GRANT_TYPES,
         subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: [settings.signing_alg],
+        id_token_signing_alg_values_supported: algs.length > 0 ? algs : [settings.signing_alg],
         token_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,
         token_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
         introspection_endpoint_auth_methods_supported: SUPPORTED_AUTH_METHODS,

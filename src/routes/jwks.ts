@@ -1,7 +1,7 @@
 // GET /{tenant}/as/jwks — the tenant's public signing keys (RFC 7517).
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
-import { publicJwks } from '../keys/store.ts';
+import { JWKS_MAX_AGE_S, publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { route } from '../http/route.ts';
 
@@ -11,6 +11,6 @@ route(jwks, '/', {
   GET: async (c) =>
     c.json(await publicJwks(c.env, c.get('tenantId'), nowSeconds()), 200, {
       'Content-Type': 'application/jwk-set+json',
-      'Cache-Control': 'public, max-age=300',
+      'Cache-Control': `public, max-age=${JWKS_MAX_AGE_S}`,
     }),
 });

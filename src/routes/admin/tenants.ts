@@ -26,6 +26,7 @@ const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
     kid: k.kid,
     alg: k.alg,
     created_at: k.createdAt,
+    ...(k.activatesAt !== undefined ? { activates_at: k.activatesAt } : {}),
     ...(k.retiredAt !== undefined ? { retired_at: k.retiredAt } : {}),
   })),
 });
@@ -53,7 +54,10 @@ route(tenants, '/:tenant/keys/rotate', {
     const tenant = await existingTenant(c);
     const { settings } = tenant;
     const current = await getKeySet(c.env, tenant.id);
-    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, tokenTtlOf(settings), nowSeconds());
-    return c.json({ kid: rotated.keys[0]!.kid });
+    const immediate = c.req.query('immediate') === 'true';
+    const now = nowSeconds();
+    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, tokenTtlOf(settings), now, { immediate });
+    const key = rotated.keys[0]!;
+    return c.json({ kid: key.kid, activates_at: key.activatesAt ?? now, immediate });
   },
 });

@@ -1,5 +1,6 @@
-// Admin API: signing keys (contract §6): POST /admin/tenants/{t}/keys/rotate signs with the new key at once;
-// the old one stays in /jwks until the tokens it signed have expired, then leaves.
+// Admin API: signing keys (contract §6): POST /admin/tenants/{t}/keys/rotate publishes the new key at
+// once and signs with it once /jwks caches have expired (or at once, in an emergency); the old one
+// stays in /jwks until the tokens it signed have expired, then leaves.
 import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -33,14 +34,14 @@ function withFrozenClock() {
 }
 
 describe('keys', () => {
-  it('rotates: 200 {kid}; /jwks lists both keys and new tokens carry the new kid', async () => {
+  it('an emergency rotation: 200 {kid}; /jwks lists both keys and new tokens carry the new kid at once', async () => {
     const { tenant, client } = await setup();
     const oldKid = ((await (await call(`/${tenant}/as/jwks`)).json()) as { keys: { kid: string }[] }).keys[0]!.kid;
 
-    const res = await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    const res = await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { kid: string };
-    expect(body).toEqual({ kid: expect.stringMatching(B64URL) });
+    expect(body).toEqual({ kid: expect.stringMatching(B64URL), activates_at: expect.any(Number), immediate: true });
     expect(body.kid).not.toBe(oldKid);
 
     const jwks = (await (await call(`/${tenant}/as/jwks`)).json()) as { keys: { kid: string; alg: string }[] };
@@ -54,6 +55,33 @@ describe('keys', () => {
     const tokens = (await tokenRes.json()) as { access_token: string; id_token: string };
     expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ kid: body.kid, alg: 'ES256', typ: 'at+jwt' });
     expect(decodeProtectedHeader(tokens.id_token)).toMatchObject({ kid: body.kid, alg: 'ES256' });
+  });
+
+  it('a planned rotation publishes the new key at once and signs with it once /jwks caches have expired', async () => {
+    const { tenant, client } = await setup();
+    const [oldKid] = await kidsOf(tenant);
+    const now = Math.floor(Date.now() / 1000);
+    const body = (await (await admin(`/tenants/${tenant}/keys/rotate`, 'POST')).json()) as { kid: string; activates_at: number; immediate: boolean };
+    expect(body.immediate).toBe(false);
+    expect(body.activates_at - now).toBeGreaterThanOrEqual(300);
+    expect(body.activates_at - now).toBeLessThanOrEqual(301);
+    expect(await kidsOf(tenant)).toEqual([body.kid, oldKid]);
+    const kidOfNewTokens = async () => {
+      const { auth_req_id } = await startRequest(tenant, client);
+      await approve(tenant, auth_req_id);
+      const tokens = (await (await poll(tenant, client, auth_req_id)).json()) as { id_token: string };
+      return decodeProtectedHeader(tokens.id_token).kid;
+    };
+    expect(await kidOfNewTokens()).toBe(oldKid);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime((body.activates_at + 1) * 1000);
+      expect(await kidOfNewTokens()).toBe(body.kid);
+      // The old key stays published for the tokens it signed.
+      expect(await kidsOf(tenant)).toEqual([body.kid, oldKid]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rotates with the tenant signing_alg', async () => {
@@ -79,7 +107,7 @@ describe('retiring rotated keys', () => {
   it('keeps a retired key published for the longest token lifetime, then drops it', async () => {
     const tenant = await createTenant({ access_token_ttl: 600, id_token_ttl: 900 });
     const [first] = await kidsOf(tenant);
-    const { kid: second } = (await (await admin(`/tenants/${tenant}/keys/rotate`, 'POST')).json()) as { kid: string };
+    const { kid: second } = (await (await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST')).json()) as { kid: string };
     expect(await kidsOf(tenant)).toEqual([second, first]);
 
     const view = (await (await admin(`/tenants/${tenant}`)).json()) as { signing_keys: { kid: string; retired_at?: number }[] };
@@ -104,7 +132,8 @@ describe('retiring rotated keys', () => {
     const kids = await kidsOf(tenant);
     expect(kids).toHaveLength(2);
     expect(kids[1]).toBe(first);
-    await ageRetired(tenant, 3600);
+    // The old key signs until its successor starts, once /jwks caches have expired (300 s).
+    await ageRetired(tenant, 300 + 3600);
     expect(await kidsOf(tenant)).toEqual([kids[0]]);
   });
 });
@@ -115,7 +144,7 @@ describe('a retired key outlives every token it signed, whatever the lifetimes b
   it('lowering the lifetimes after a rotation does not unpublish the retired key', async () => {
     const tenant = await createTenant();
     const [first] = await kidsOf(tenant);
-    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST');
     expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 1, id_token_ttl: 1 })).status).toBe(200);
     expect(await kidsOf(tenant)).toContain(first);
     await ageRetired(tenant, 3599);
@@ -128,7 +157,7 @@ describe('a retired key outlives every token it signed, whatever the lifetimes b
     const tenant = await createTenant({ access_token_ttl: 7200 });
     const [first] = await kidsOf(tenant);
     expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 60, id_token_ttl: 60 })).status).toBe(200);
-    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST');
     await ageRetired(tenant, 7199);
     expect(await kidsOf(tenant)).toContain(first);
     await ageRetired(tenant, 2);
@@ -139,7 +168,7 @@ describe('a retired key outlives every token it signed, whatever the lifetimes b
     const tenant = await createTenant({ access_token_ttl: 60, id_token_ttl: 60 });
     const [first] = await kidsOf(tenant);
     expect((await admin(`/tenants/${tenant}`, 'PUT', { access_token_ttl: 60, id_token_ttl: 5000 })).status).toBe(200);
-    await admin(`/tenants/${tenant}/keys/rotate`, 'POST');
+    await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST');
     await ageRetired(tenant, 4999);
     expect(await kidsOf(tenant)).toContain(first);
     await ageRetired(tenant, 2);
@@ -150,7 +179,8 @@ describe('a retired key outlives every token it signed, whatever the lifetimes b
     const tenant = await createTenant();
     const [first] = await kidsOf(tenant);
     expect((await admin(`/tenants/${tenant}`, 'PUT', { signing_alg: 'PS256', access_token_ttl: 1, id_token_ttl: 1 })).status).toBe(200);
-    await ageRetired(tenant, 3599);
+    // It signs until its successor starts, once /jwks caches have expired (300 s).
+    await ageRetired(tenant, 300 + 3599);
     expect(await kidsOf(tenant)).toContain(first);
     await ageRetired(tenant, 2);
     expect(await kidsOf(tenant)).not.toContain(first);
