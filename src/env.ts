@@ -13,6 +13,8 @@ export interface Env {
   TOKEN_GRANTS: DurableObjectNamespace<TokenGrant>;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
+  /** Set only while rotating KEY_ENCRYPTION_SECRET: the old value, still able to open what it sealed. */
+  KEY_ENCRYPTION_SECRET_PREVIOUS?: string;
   ENVIRONMENT?: string;
   PUBLIC_ORIGIN?: string;
 }

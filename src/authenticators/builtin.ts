@@ -5,7 +5,7 @@ import { invalidUserCode } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { constantTimeEqual } from '../lib/crypto.ts';
 import { resolveLoginHint } from '../users/hints.ts';
-import { userCodeDigest } from '../users/store.ts';
+import { userCodeDigests } from '../users/store.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 import { deviceInboxStub } from './device-inbox.ts';
 
@@ -13,9 +13,9 @@ export const builtin: Authenticator = {
   async identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser> {
     const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
     if (start.userCode !== undefined) {
-      const matches =
-        user.userCodeHash !== undefined &&
-        (await constantTimeEqual(await userCodeDigest(env, start.tenant.id, start.userCode), user.userCodeHash));
+      const stored = user.userCodeHash;
+      const candidates = stored === undefined ? [] : await userCodeDigests(env, start.tenant.id, start.userCode);
+      const matches = (await Promise.all(candidates.map((digest) => constantTimeEqual(digest, stored!)))).some(Boolean);
       if (!matches) throw invalidUserCode('The user_code is not correct');
     }
     return { sub: user.sub, claims: user.claims, incarnation: user.incarnation };

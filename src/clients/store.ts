@@ -6,8 +6,8 @@ import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
-import { openSecret, sealSecret } from '../lib/secrets.ts';
-import { deleteKeysWithPrefix } from '../lib/kv.ts';
+import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
+import { deleteKeysWithPrefix, listKeyNames } from '../lib/kv.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -220,6 +220,18 @@ export async function rotateClientSecret(env: Env, client: ClientRecord): Promis
 
 export async function deleteClient(env: Env, tenantId: string, clientId: string): Promise<void> {
   await env.CONFIG.delete(clientKey(tenantId, clientId));
+}
+
+/** Re-encrypts every client_secret_jwt secret under the current KEY_ENCRYPTION_SECRET; returns how many. */
+export async function resealClientSecrets(env: Env, tenantId: string): Promise<number> {
+  let count = 0;
+  for (const name of await listKeyNames(env.CONFIG, clientKey(tenantId, ''))) {
+    const client = await env.CONFIG.get<ClientRecord>(name, 'json');
+    if (!client?.secretJwe) continue;
+    await putClient(env, { ...client, secretJwe: await resealSecret(env, CLIENT_SECRETS, tenantId, client.secretJwe) });
+    count++;
+  }
+  return count;
 }
 
 /** Deletes every client of the tenant. */

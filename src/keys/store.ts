@@ -3,7 +3,7 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Env } from '../env.ts';
 import { notConfigured } from '../errors.ts';
-import { openSecret, sealSecret } from '../lib/secrets.ts';
+import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import type { SigningAlg } from '../tenants/store.ts';
@@ -61,6 +61,17 @@ export async function getKeySet(env: Env, tenantId: string): Promise<KeySet | un
 
 async function putKeySet(env: Env, tenantId: string, keySet: KeySet): Promise<void> {
   await env.CONFIG.put(keysKey(tenantId), JSON.stringify(keySet));
+}
+
+/** Re-encrypts every private key under the current KEY_ENCRYPTION_SECRET; returns how many. */
+export async function resealKeySet(env: Env, tenantId: string): Promise<number> {
+  const keySet = await getKeySet(env, tenantId);
+  if (!keySet) return 0;
+  const keys = await Promise.all(
+    keySet.keys.map(async (k) => ({ ...k, privateJwe: await resealSecret(env, SIGNING_KEYS, tenantId, k.privateJwe, { kid: k.kid }) })),
+  );
+  await putKeySet(env, tenantId, { keys });
+  return keys.length;
 }
 
 export async function deleteKeySet(env: Env, tenantId: string): Promise<void> {

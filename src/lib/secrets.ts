@@ -1,5 +1,7 @@
 // Keys derived from the KEY_ENCRYPTION_SECRET Worker secret with HKDF-SHA256, one per purpose and
-// tenant, so nothing made for one tenant or use serves another.
+// tenant, so nothing made for one tenant or use serves another. While the secret is being rotated,
+// KEY_ENCRYPTION_SECRET_PREVIOUS still opens and verifies what the old one made (docs/operations.md).
+import { errors } from 'jose';
 import type { Env } from '../env.ts';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { base64url, utf8 } from './encoding.ts';
@@ -10,8 +12,12 @@ export class ConfigurationError extends Error {
 }
 
 /** 256 bits derived for `purpose` within `tenantId`; a missing secret is a loud configuration fault. */
-export async function deriveSecret(env: Env, purpose: string, tenantId: string): Promise<Uint8Array<ArrayBuffer>> {
-  const secret = env.KEY_ENCRYPTION_SECRET;
+export async function deriveSecret(
+  env: Env,
+  purpose: string,
+  tenantId: string,
+  secret = env.KEY_ENCRYPTION_SECRET,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (!secret) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
   const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
@@ -22,11 +28,14 @@ export async function deriveSecret(env: Env, purpose: string, tenantId: string):
   return new Uint8Array(bits);
 }
 
+/** The secrets that may open what is stored: the current one, then the previous one while rotating. */
+const secretsOf = (env: Env) => [env.KEY_ENCRYPTION_SECRET, env.KEY_ENCRYPTION_SECRET_PREVIOUS].filter((s) => !!s) as string[];
+
 /** HMAC-SHA256 under a derived key, base64url: for low-entropy secrets a plain hash would expose. */
-export async function keyedDigest(env: Env, purpose: string, tenantId: string, value: string): Promise<string> {
+export async function keyedDigest(env: Env, purpose: string, tenantId: string, value: string, secret?: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     'raw',
-    await deriveSecret(env, purpose, tenantId),
+    await deriveSecret(env, purpose, tenantId, secret),
     { name: 'HMAC', hash: 'SHA-256' },
     false,
     ['sign'],
@@ -51,8 +60,32 @@ export async function sealSecret(
     .encrypt(await deriveSecret(env, purpose, tenantId));
 }
 
-/** Decrypts what sealSecret made for the same purpose and tenant; throws on any other ciphertext. */
+/** Every digest `value` may be stored under: with the current secret and, while rotating, the previous. */
+export async function keyedDigests(env: Env, purpose: string, tenantId: string, value: string): Promise<string[]> {
+  const secrets = secretsOf(env);
+  if (secrets.length === 0) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
+  return Promise.all(secrets.map((secret) => keyedDigest(env, purpose, tenantId, value, secret)));
+}
+
+/**
+ * Decrypts what sealSecret made for the same purpose and tenant, under the current secret or, while
+ * rotating, the previous one; throws on any other ciphertext.
+ */
 export async function openSecret(env: Env, purpose: string, tenantId: string, jwe: string): Promise<string> {
-  const { plaintext } = await compactDecrypt(jwe, await deriveSecret(env, purpose, tenantId));
-  return new TextDecoder().decode(plaintext);
+  const secrets = secretsOf(env);
+  if (secrets.length === 0) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
+  for (const [i, secret] of secrets.entries()) {
+    try {
+      const { plaintext } = await compactDecrypt(jwe, await deriveSecret(env, purpose, tenantId, secret));
+      return new TextDecoder().decode(plaintext);
+    } catch (err) {
+      if (!(err instanceof errors.JWEDecryptionFailed) || i === secrets.length - 1) throw err;
+    }
+  }
+  throw new ConfigurationError('no secret opens the ciphertext');
+}
+
+/** Re-encrypts a sealed value under the current secret (rotating KEY_ENCRYPTION_SECRET). */
+export async function resealSecret(env: Env, purpose: string, tenantId: string, jwe: string, header: Record<string, string> = {}) {
+  return sealSecret(env, purpose, tenantId, await openSecret(env, purpose, tenantId, jwe), header);
 }

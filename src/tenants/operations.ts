@@ -2,11 +2,11 @@
 // and deleting one (asking every authenticator to forget its users, then each store to delete).
 import type { Env } from '../env.ts';
 import { authenticatorFor } from '../authenticators/index.ts';
-import { deleteAllClients } from '../clients/store.ts';
-import { deleteKeySet, getKeySet, prepareKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
+import { deleteAllClients, resealClientSecrets } from '../clients/store.ts';
+import { deleteKeySet, getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
-import { sealSecret } from '../lib/secrets.ts';
+import { resealSecret, sealSecret } from '../lib/secrets.ts';
 import { deleteAllUsers, listUserSubs } from '../users/store.ts';
 import {
   WEBHOOK_SECRETS,
@@ -56,6 +56,22 @@ export async function upsertTenant(
   };
   await putTenant(env, tenant);
   return { created: !previous, tenant, keySet };
+}
+
+/**
+ * Re-encrypts everything of the tenant that is sealed under KEY_ENCRYPTION_SECRET (its private
+ * keys, its webhook secret, its client_secret_jwt secrets) under the current secret, so that
+ * KEY_ENCRYPTION_SECRET_PREVIOUS can then be dropped (docs/operations.md).
+ */
+export async function resealTenant(env: Env, tenant: TenantRecord): Promise<{ keys: number; clients: number; webhook: boolean }> {
+  const { authenticator } = tenant.settings;
+  const webhook = authenticator.type === 'webhook';
+  if (authenticator.type === 'webhook') {
+    const secretJwe = await resealSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe);
+    await putTenant(env, { ...tenant, settings: { ...tenant.settings, authenticator: { ...authenticator, secretJwe } } });
+  }
+  const [keys, clients] = await Promise.all([resealKeySet(env, tenant.id), resealClientSecrets(env, tenant.id)]);
+  return { keys, clients, webhook };
 }
 
 /**

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';
-import { keyedDigest } from '../lib/secrets.ts';
+import { keyedDigest, keyedDigests } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
 import { deleteKeysWithPrefix, listKeyNames } from '../lib/kv.ts';
@@ -48,6 +48,9 @@ export interface UserRecord {
 
 /** User codes are short and guessable, so they are kept as a keyed digest, not a bare hash. */
 export const userCodeDigest = (env: Env, tenantId: string, code: string) => keyedDigest(env, 'user codes', tenantId, code);
+
+/** The digests a stored user code may have: under the current secret, and the previous one while rotating. */
+export const userCodeDigests = (env: Env, tenantId: string, code: string) => keyedDigests(env, 'user codes', tenantId, code);
 
 /**
  * One spelling per identifier: e-mail addresses and other hints compare case-insensitively, phone

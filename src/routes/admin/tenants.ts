@@ -7,7 +7,7 @@ import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { getKeySet, rotateKey, tokenTtlOf, type KeySet } from '../../keys/store.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { removeTenant, upsertTenant } from '../../tenants/operations.ts';
+import { removeTenant, resealTenant, upsertTenant } from '../../tenants/operations.ts';
 import { parseTenantSettings, type TenantRecord } from '../../tenants/store.ts';
 
 export const tenants = new Hono<AppEnv>();
@@ -47,6 +47,10 @@ route(tenants, '/:tenant', {
     await removeTenant(c.env, tenant);
     return c.body(null, 204);
   },
+});
+
+route(tenants, '/:tenant/reseal', {
+  POST: async (c) => c.json({ resealed: await resealTenant(c.env, await existingTenant(c)) }),
 });
 
 route(tenants, '/:tenant/keys/rotate', {
