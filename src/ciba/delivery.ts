@@ -8,7 +8,7 @@ import { openSecret, sealSecret } from '../lib/secrets.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { getTenant } from '../tenants/store.ts';
 import { isCurrentUser } from '../users/store.ts';
-import type { AttemptResult, AuthRequestState, Delivery, Outbox } from './state.ts';
+import { redeemedGrantOf, type AttemptResult, type AuthRequestState, type Delivery, type Outbox } from './state.ts';
 import { issueRedeemedGrant } from './tokens.ts';
 
 /** The purpose delivery secrets and pushed tokens are sealed under (docs/storage.md). */
@@ -42,15 +42,7 @@ export async function mintPushTokens(env: Env, state: AuthRequestState): Promise
   if (!client) return { status: 'abandon', reason: 'client deleted' };
   const { authReqId } = await openSecrets(env, state.tenantId, state.delivery);
   const key = await getSigningKey(env, state.tenantId);
-  const grant = {
-    requestId: state.requestId,
-    sub: state.sub,
-    ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
-    ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
-    scope: state.scope,
-    clientId: state.clientId,
-    approval: state.approval,
-  };
+  const grant = redeemedGrantOf(state, state.sub, state.approval);
   const tokens = await issueRedeemedGrant(env, key, tenant, state.issuer, client, grant, nowSeconds(), {
     claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId },
     atHash: true,

@@ -214,6 +214,19 @@ export function record(
 
 const isPastExpiry = (state: AuthRequestState, now: number) => now >= state.expiresAt;
 
+/** What an approved request hands over for its tokens: by poll, or to push delivery. */
+export function redeemedGrantOf(state: AuthRequestState, sub: string, approval: Approval): RedeemedGrant {
+  return {
+    requestId: state.requestId,
+    sub,
+    ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
+    ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
+    scope: state.scope,
+    clientId: state.clientId,
+    approval,
+  };
+}
+
 /** A token-endpoint poll (CIBA §11, contract §4): the interval rule, then the state's answer. */
 export function poll(
   state: AuthRequestState | undefined,
@@ -246,15 +259,7 @@ export function poll(
       next,
       outcome: {
         status: 'approved',
-        grant: {
-          requestId: state.requestId,
-          sub: state.sub,
-          ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
-          ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
-          scope: state.scope,
-          clientId: state.clientId,
-          approval: state.approval,
-        },
+        grant: redeemedGrantOf(state, state.sub, state.approval),
       },
     };
   }

@@ -21,24 +21,7 @@ export async function issueRedeemedGrant(
   now: number,
   extras?: IdTokenExtras,
 ): Promise<TokenResponse> {
-  const { approval } = grant;
   const { grantId, refreshToken } = await openGrant(env, tenant, issuer, client, grant, now);
-  return mintTokenResponse(
-    key,
-    tenant.settings,
-    {
-      issuer,
-      clientId: grant.clientId,
-      sub: grant.sub,
-      scope: grant.scope,
-      authenticationMethod: approval.authenticationMethod,
-      ...(approval.acr ? { acr: approval.acr } : {}),
-      ...(approval.amr ? { amr: approval.amr } : {}),
-      authTime: approval.authTime,
-      grantId,
-      ...(refreshToken ? { refreshToken } : {}),
-    },
-    now,
-    extras,
-  );
+  const minted = { issuer, clientId: grant.clientId, sub: grant.sub, scope: grant.scope, ...grant.approval, grantId };
+  return mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras);
 }

@@ -48,23 +48,7 @@ export const refreshTokenGrant: Grant = {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
       throw refuse('the user was deleted');
     }
-    const { approval } = grant;
-    return mintTokenResponse(
-      key,
-      tenant.settings,
-      {
-        issuer,
-        clientId: client.clientId,
-        sub: grant.sub,
-        scope: outcome.scope,
-        authenticationMethod: approval.authenticationMethod,
-        ...(approval.acr ? { acr: approval.acr } : {}),
-        ...(approval.amr ? { amr: approval.amr } : {}),
-        authTime: approval.authTime,
-        grantId,
-        refreshToken: next,
-      },
-      nowSeconds(),
-    );
+    const minted = { issuer, clientId: client.clientId, sub: grant.sub, scope: outcome.scope, ...grant.approval, grantId, refreshToken: next };
+    return mintTokenResponse(key, tenant.settings, minted, nowSeconds());
   },
 };

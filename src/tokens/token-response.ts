@@ -7,16 +7,20 @@ import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
 
-export interface GrantToMint {
-  issuer: string;
-  clientId: string;
-  sub: string;
-  scope: string;
+/** How the user authenticated, as the authenticator reported it (contract §5). */
+export interface AuthenticationFacts {
   authenticationMethod: string;
   acr?: string;
   amr?: string[];
   /** Epoch seconds. */
   authTime: number;
+}
+
+export interface GrantToMint extends AuthenticationFacts {
+  issuer: string;
+  clientId: string;
+  sub: string;
+  scope: string;
   /** The grant the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
   grantId: string;
   /** A refresh token to hand out with them, when the client has the refresh_token grant. */
