@@ -2,6 +2,7 @@
 // user's pending requests, so the device page reads them with strong consistency at any location.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
 
 export interface InboxEntry {
   requestId: string;
@@ -26,8 +27,7 @@ export class DeviceInbox extends DurableObject<Env> {
   /** Adds a pending request and makes sure an alarm will sweep it after it expires. */
   async add(entry: InboxEntry): Promise<void> {
     this.ctx.storage.kv.put(inboxEntryKey(entry.requestId), entry);
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > entry.expiresAt) await this.ctx.storage.setAlarm(entry.expiresAt);
+    await alarmNoLaterThan(this.ctx.storage, entry.expiresAt);
   }
 
   /** The entries still pending at `now`, oldest first. */
@@ -56,13 +56,7 @@ export class DeviceInbox extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    let next: number | undefined;
-    for (const entry of this.#entries()) {
-      if (entry.expiresAt <= now) this.ctx.storage.kv.delete(inboxEntryKey(entry.requestId));
-      else next = Math.min(next ?? Infinity, entry.expiresAt);
-    }
-    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    await sweepExpired<InboxEntry>(this.ctx.storage, PREFIX, (entry) => entry.expiresAt);
   }
 
   #entries(): InboxEntry[] {

@@ -3,6 +3,7 @@
 // Time is the object's own: callers never pass it.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
+import { alarmNoLaterThan } from '../lib/expiring.ts';
 import { attemptDelivery, mintPushTokens } from './delivery.ts';
 import {
   afterAttempt,
@@ -133,8 +134,6 @@ export class AuthRequest extends DurableObject<Env> {
   /** Moves the alarm earlier when a delivery became due before it. */
   async #schedule(): Promise<void> {
     const dueAt = this.#load()?.outbox?.dueAt;
-    if (dueAt === undefined) return;
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > dueAt) await this.ctx.storage.setAlarm(dueAt);
+    if (dueAt !== undefined) await alarmNoLaterThan(this.ctx.storage, dueAt);
   }
 }

@@ -5,6 +5,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Env } from '../env.ts';
 import { utf8 } from '../lib/encoding.ts';
+import { readCapped } from '../lib/streams.ts';
 import { hmacSecretOf, type ClientRecord } from './store.ts';
 
 export const JWKS_TIMEOUT_MS = 5_000;
@@ -17,25 +18,8 @@ export const JWKS_CACHE_MS = 10 * 60_000;
 /** Fetches a key set: redirects not followed, the body cut off past the cap. */
 async function cappedFetch(url: string, options: RequestInit & { signal?: AbortSignal }): Promise<Response> {
   const response = await fetch(url, { ...options, redirect: 'manual' });
-  const reader = response.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = await reader?.read();
-    if (!next || next.done) break;
-    size += next.value.byteLength;
-    if (size > JWKS_MAX_BYTES) {
-      await reader?.cancel();
-      throw new Error(`jwks_uri answered more than ${JWKS_MAX_BYTES} bytes`);
-    }
-    chunks.push(next.value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = await readCapped(response.body, JWKS_MAX_BYTES);
+  if (!body) throw new Error(`jwks_uri answered more than ${JWKS_MAX_BYTES} bytes`);
   return new Response(body, { status: response.status, headers: response.headers });
 }
 

@@ -1,11 +1,10 @@
 // The CIBA grant at the token endpoint (CIBA §10.1, §11; contract §4): ask the request's Durable
 // Object, which consumes an approved grant exactly once, then mint.
-import type { Grant } from './grant.ts';
+import { grantRefusal, type Grant } from './grant.ts';
 import {
   accessDeniedAtToken,
   authorizationPending,
   expiredToken,
-  invalidGrant,
   invalidRequest,
   slowDown,
   unauthorizedClient,
@@ -26,11 +25,7 @@ export const cibaGrant: Grant = {
     }
     const authReqId = form.get('auth_req_id');
     if (authReqId === undefined) throw invalidRequest('The auth_req_id parameter is required');
-    // One answer for every invalid auth_req_id, so none reveals whether a request exists (contract §4).
-    const refuse = (reason: string) => {
-      console.log(JSON.stringify({ event: 'invalid_grant', tenant: tenant.id, client_id: client.clientId, reason }));
-      return invalidGrant('The auth_req_id is unknown, expired, already redeemed or not issued to this client');
-    };
+    const refuse = grantRefusal({ tenant, client }, 'The auth_req_id is unknown, expired, already redeemed or not issued to this client');
     const requestId = requestIdOf(authReqId);
     if (!requestId) throw refuse('malformed auth_req_id');
 

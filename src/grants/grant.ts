@@ -1,6 +1,7 @@
 // The contract every grant type plugs in through (design principle 3): a plain context in, a token
 // response out. No HTTP here; routes/token.ts renders the answer and every refusal is an OAuthError.
 import type { Env } from '../env.ts';
+import { invalidGrant } from '../errors.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { FormParams } from '../http/form.ts';
 import type { TenantRecord } from '../tenants/store.ts';
@@ -20,3 +21,14 @@ export interface Grant {
   /** Handles a well-formed request from an authenticated client allowed to use this grant. */
   handle(context: GrantContext): Promise<TokenResponse>;
 }
+
+/**
+ * One answer for every refused auth_req_id or refresh token, so none reveals whether it exists
+ * (contract §4): `description` goes to the client, the reason only to the log.
+ */
+export const grantRefusal =
+  ({ tenant, client }: Pick<GrantContext, 'tenant' | 'client'>, description: string) =>
+  (reason: string) => {
+    console.log(JSON.stringify({ event: 'invalid_grant', tenant: tenant.id, client_id: client.clientId, reason }));
+    return invalidGrant(description);
+  };

@@ -1,8 +1,8 @@
 // The refresh_token grant (RFC 6749 §6, RFC 9700 §4.14; contract §4): the grant's object rotates
 // the refresh token on every use and revokes the grant when a spent one comes back; the scope may
 // narrow, never widen; a new access token, refresh token and ID token each time.
-import type { Grant } from './grant.ts';
-import { invalidGrant, invalidRequest, invalidScope } from '../errors.ts';
+import { grantRefusal, type Grant } from './grant.ts';
+import { invalidRequest, invalidScope } from '../errors.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
@@ -21,11 +21,7 @@ export const refreshTokenGrant: Grant = {
     if (requested && (requested.length === 0 || !requested.every((s) => SCOPE_TOKEN.test(s)))) {
       throw invalidRequest('The scope parameter is malformed');
     }
-    // One answer for every refused refresh token, so none reveals whether a grant exists.
-    const refuse = (reason: string) => {
-      console.log(JSON.stringify({ event: 'invalid_grant', tenant: tenant.id, client_id: client.clientId, reason }));
-      return invalidGrant('The refresh token is unknown, expired, revoked or not issued to this client');
-    };
+    const refuse = grantRefusal({ tenant, client }, 'The refresh token is unknown, expired, revoked or not issued to this client');
     const grantId = grantIdOfRefreshToken(refreshToken);
     if (!grantId) throw refuse('malformed refresh token');
 

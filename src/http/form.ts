@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
+import { readCapped } from '../lib/streams.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const REPEATABLE = new Set(['resource']);
@@ -12,28 +13,9 @@ export async function readBody(c: Context<AppEnv>): Promise<string> {
   const declared = Number(c.req.header('Content-Length'));
   const tooLarge = () => payloadTooLarge(MAX_BODY_BYTES);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-  const body = c.req.raw.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readCapped(c.req.raw.body, MAX_BODY_BYTES);
+  if (!bytes) throw tooLarge();
+  return new TextDecoder().decode(bytes);
 }
 
 export class FormParams {

@@ -5,6 +5,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { base64url, utf8 } from '../lib/encoding.ts';
+import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
 
 /** Shards per tenant: 256 objects share a tenant's assertions (docs/storage.md explains the load). */
 export const REPLAY_SHARDS = 256;
@@ -19,20 +20,13 @@ export class ReplayGuard extends DurableObject<Env> {
     const seen = this.ctx.storage.kv.get<number>(storageKey);
     if (seen !== undefined && seen > Date.now()) return { status: 'replayed' };
     this.ctx.storage.kv.put(storageKey, expiresAt);
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
+    await alarmNoLaterThan(this.ctx.storage, expiresAt);
     return { status: 'fresh' };
   }
 
   /** Deletes the entries whose assertions have expired and comes back for the next one. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    let next: number | undefined;
-    for (const [key, expiresAt] of this.ctx.storage.kv.list<number>({ prefix: PREFIX })) {
-      if (expiresAt <= now) this.ctx.storage.kv.delete(key);
-      else next = Math.min(next ?? Infinity, expiresAt);
-    }
-    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    await sweepExpired<number>(this.ctx.storage, PREFIX, (expiresAt) => expiresAt);
   }
 }
 
