@@ -52,12 +52,27 @@ describe("PingOne's sample requests run unchanged", () => {
     expect(token.status).toBe(200);
   });
 
-  it('CLIENT_SECRET_JWT: client_assertion and client_assertion_type, no client_id', async () => {
+  it.each([
+    [
+      'CLIENT_SECRET_JWT',
+      async (envID: string) => {
+        const app = await createClient(envID, { token_endpoint_auth_method: 'client_secret_jwt' });
+        return () => hmacAssertion(assertionClaims(envID, app.client_id), app.client_secret); // {{clientSecretJWT}}
+      },
+    ],
+    [
+      'PRIVATE_KEY_JWT',
+      async (envID: string) => {
+        const key = await clientKey('RS256');
+        const app = await createClient(envID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
+        return () => keyAssertion(assertionClaims(envID, app.client_id), key); // {{privateKeyJWT}}
+      },
+    ],
+  ])('%s: client_assertion and client_assertion_type, no client_id', async (_method, register) => {
     const { tenant: envID } = await setup();
-    const app = await createClient(envID, { token_endpoint_auth_method: 'client_secret_jwt' });
-    const clientSecretJWT = () => hmacAssertion(assertionClaims(envID, app.client_id), app.client_secret);
+    const assertion = await register(envID);
     const res = await sample(envID, 'cibaAuthorization', [
-      ['client_assertion', await clientSecretJWT()],
+      ['client_assertion', await assertion()],
       ['client_assertion_type', JWT_BEARER],
       ['login_hint', 'alice@example.com'],
       ['scope', 'openid'],
@@ -66,30 +81,7 @@ describe("PingOne's sample requests run unchanged", () => {
     const { auth_req_id: cibaAuthID } = (await res.json()) as { auth_req_id: string };
     await approve(envID, cibaAuthID);
     const token = await sample(envID, 'token', [
-      ['client_assertion', await clientSecretJWT()],
-      ['client_assertion_type', JWT_BEARER],
-      ['auth_req_id', cibaAuthID],
-      ['grant_type', CIBA],
-    ]);
-    expect(token.status).toBe(200);
-  });
-
-  it('PRIVATE_KEY_JWT: client_assertion and client_assertion_type, no client_id', async () => {
-    const { tenant: envID } = await setup();
-    const key = await clientKey('RS256');
-    const app = await createClient(envID, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
-    const privateKeyJWT = () => keyAssertion(assertionClaims(envID, app.client_id), key);
-    const res = await sample(envID, 'cibaAuthorization', [
-      ['client_assertion', await privateKeyJWT()],
-      ['client_assertion_type', JWT_BEARER],
-      ['login_hint', 'alice@example.com'],
-      ['scope', 'openid'],
-    ]);
-    expect(res.status).toBe(200);
-    const { auth_req_id: cibaAuthID } = (await res.json()) as { auth_req_id: string };
-    await approve(envID, cibaAuthID);
-    const token = await sample(envID, 'token', [
-      ['client_assertion', await privateKeyJWT()],
+      ['client_assertion', await assertion()],
       ['client_assertion_type', JWT_BEARER],
       ['auth_req_id', cibaAuthID],
       ['grant_type', CIBA],
