@@ -3,6 +3,7 @@ import type { AuthRequest } from './ciba/auth-request.ts';
 import type { DeviceInbox } from './authenticators/device-inbox.ts';
 import type { ReplayGuard } from './replay/guard.ts';
 import type { TokenGrant } from './grants/token-grant.ts';
+import type { TenantSweeper } from './tenants/sweeper.ts';
 import type { TenantRecord } from './tenants/store.ts';
 
 export interface Env {
@@ -11,6 +12,7 @@ export interface Env {
   DEVICE_INBOXES: DurableObjectNamespace<DeviceInbox>;
   REPLAY_GUARDS: DurableObjectNamespace<ReplayGuard>;
   TOKEN_GRANTS: DurableObjectNamespace<TokenGrant>;
+  TENANT_SWEEPERS: DurableObjectNamespace<TenantSweeper>;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
   /** Set only while rotating KEY_ENCRYPTION_SECRET: the old value, still able to open what it sealed. */

@@ -5,5 +5,6 @@ export { AuthRequest } from './ciba/auth-request.ts';
 export { DeviceInbox } from './authenticators/device-inbox.ts';
 export { ReplayGuard } from './replay/guard.ts';
 export { TokenGrant } from './grants/token-grant.ts';
+export { TenantSweeper } from './tenants/sweeper.ts';
 
 export default app satisfies ExportedHandler<import('./env.ts').Env>;

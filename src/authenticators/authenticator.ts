@@ -3,6 +3,7 @@
 import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
+import type { TenantRef } from '../tenants/ref.ts';
 
 /** Everything an authenticator needs to identify the user and ask them. */
 export interface AuthenticationStart {
@@ -51,5 +52,5 @@ export interface Authenticator {
   /** Takes the request back from the user's device: it will never be honoured. */
   cancel(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
   /** Forgets everything held for the user, so a later user with the same sub inherits nothing. */
-  forgetUser(env: Env, tenantId: string, sub: string): Promise<void>;
+  forgetUser(env: Env, tenant: TenantRef, sub: string): Promise<void>;
 }

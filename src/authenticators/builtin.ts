@@ -11,7 +11,7 @@ import { deviceInboxStub } from './device-inbox.ts';
 
 export const builtin: Authenticator = {
   async identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser> {
-    const user = await resolveLoginHint(env, start.tenant.id, start.issuer, start.loginHint);
+    const user = await resolveLoginHint(env, start.tenant, start.issuer, start.loginHint);
     if (start.userCode !== undefined) {
       const stored = user.userCodeHash;
       const candidates = stored === undefined ? [] : await userCodeDigests(env, start.tenant.id, start.userCode);
@@ -23,7 +23,7 @@ export const builtin: Authenticator = {
 
   async present(env, start, user) {
     if (!user) throw new Error('the built-in authenticator identifies before it presents');
-    const inbox = deviceInboxStub(env, start.tenant.id, user.sub);
+    const inbox = deviceInboxStub(env, start.tenant, user.sub);
     const entry = {
       requestId: start.requestId,
       clientId: start.client.clientId,
@@ -46,10 +46,10 @@ export const builtin: Authenticator = {
   },
 
   async cancel(env, start, user) {
-    await deviceInboxStub(env, start.tenant.id, user.sub).remove(start.requestId);
+    await deviceInboxStub(env, start.tenant, user.sub).remove(start.requestId);
   },
 
-  async forgetUser(env, tenantId, sub) {
-    await deviceInboxStub(env, tenantId, sub).clear();
+  async forgetUser(env, tenant, sub) {
+    await deviceInboxStub(env, tenant, sub).clear();
   },
 };

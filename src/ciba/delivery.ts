@@ -35,13 +35,13 @@ export async function mintPushTokens(env: Env, state: AuthRequestState): Promise
   const tenant = await getTenant(env, state.tenantId);
   if (!tenant || tenant.incarnation !== state.tenantIncarnation) return { status: 'abandon', reason: 'tenant deleted' };
   if (!state.delivery || !state.approval || state.sub === undefined) return { status: 'abandon', reason: 'nothing to push' };
-  if (state.userIncarnation !== undefined && !(await isCurrentUser(env, state.tenantId, state.sub, state.userIncarnation))) {
+  if (state.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, state.sub, state.userIncarnation))) {
     return { status: 'abandon', reason: 'user deleted' };
   }
-  const client = await getClient(env, state.tenantId, state.clientId);
+  const client = await getClient(env, tenant, state.clientId);
   if (!client) return { status: 'abandon', reason: 'client deleted' };
   const { authReqId } = await openSecrets(env, state.tenantId, state.delivery);
-  const key = await getSigningKey(env, state.tenantId);
+  const key = await getSigningKey(env, tenant);
   const grant = redeemedGrantOf(state, state.sub, state.approval);
   const tokens = await issueRedeemedGrant(env, key, tenant, state.issuer, client, grant, nowSeconds(), {
     claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId },

@@ -7,7 +7,8 @@ import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
 import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
-import { deleteKeysWithPrefix, listKeyNames } from '../lib/kv.ts';
+import { listKeyNames } from '../lib/kv.ts';
+import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -134,16 +135,16 @@ export const describeClient = (client: ClientRecord) => ({
 });
 
 /** The KV key of a client record (docs/storage.md). */
-export const clientKey = (tenantId: string, clientId: string) => `tenant:${tenantId}:client:${clientId}`;
+export const clientKey = (tenant: TenantRef, clientId: string) => `${tenantPrefix(tenant)}client:${clientId}`;
 export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
-export async function getClient(env: Env, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {
+export async function getClient(env: Env, tenant: TenantRef, clientId: string): Promise<ClientRecord | undefined> {
   if (!CLIENT_ID.test(clientId)) return undefined;
-  return (await env.CONFIG.get<ClientRecord>(clientKey(tenantId, clientId), 'json')) ?? undefined;
+  return (await env.CONFIG.get<ClientRecord>(clientKey(tenant, clientId), 'json')) ?? undefined;
 }
 
-export async function putClient(env: Env, client: ClientRecord): Promise<void> {
-  await env.CONFIG.put(clientKey(client.tenantId, client.clientId), JSON.stringify(client));
+export async function putClient(env: Env, tenant: TenantRef, client: ClientRecord): Promise<void> {
+  await env.CONFIG.put(clientKey(tenant, client.clientId), JSON.stringify(client));
 }
 
 /** A new client secret: 256 CSPRNG bits. */
@@ -168,7 +169,7 @@ export async function hmacSecretOf(env: Env, client: ClientRecord): Promise<stri
  */
 export async function registerClient(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   metadata: ClientMetadata,
   now: number,
   fixed?: { clientId: string; secret: string },
@@ -177,12 +178,12 @@ export async function registerClient(
   const secret = usesSecret(method) ? (fixed?.secret ?? newClientSecret()) : undefined;
   const client: ClientRecord = {
     clientId: fixed?.clientId ?? randomToken(16),
-    tenantId,
+    tenantId: tenant.id,
     metadata,
-    ...(secret !== undefined ? await keptSecret(env, tenantId, method, secret) : {}),
+    ...(secret !== undefined ? await keptSecret(env, tenant.id, method, secret) : {}),
     issuedAt: now,
   };
-  await putClient(env, client);
+  await putClient(env, tenant, client);
   return { client, ...(secret !== undefined ? { secret } : {}) };
 }
 
@@ -191,7 +192,12 @@ export async function registerClient(
  * dropped (a hash cannot become an HMAC key; a private_key_jwt client has none): the client then
  * authenticates once POST …/secret has issued one. A sealed secret serves basic and post as its hash.
  */
-export async function replaceClientMetadata(env: Env, client: ClientRecord, metadata: ClientMetadata): Promise<ClientRecord> {
+export async function replaceClientMetadata(
+  env: Env,
+  tenant: TenantRef,
+  client: ClientRecord,
+  metadata: ClientMetadata,
+): Promise<ClientRecord> {
   const method = metadata.token_endpoint_auth_method;
   const { secretHash, secretJwe, ...rest } = client;
   let kept: Pick<ClientRecord, 'secretHash' | 'secretJwe'> = {};
@@ -201,7 +207,7 @@ export async function replaceClientMetadata(env: Env, client: ClientRecord, meta
     kept = secretHash !== undefined ? { secretHash } : secret !== undefined ? { secretHash: await sha256(secret) } : {};
   }
   const updated: ClientRecord = { ...rest, metadata, ...kept };
-  await putClient(env, updated);
+  await putClient(env, tenant, updated);
   return updated;
 }
 
@@ -209,34 +215,29 @@ export async function replaceClientMetadata(env: Env, client: ClientRecord, meta
  * Gives a secret-method client a new secret; the old one stops working (within KV's propagation,
  * docs/storage.md). Undefined for a private_key_jwt client, which has no secret.
  */
-export async function rotateClientSecret(env: Env, client: ClientRecord): Promise<string | undefined> {
+export async function rotateClientSecret(env: Env, tenant: TenantRef, client: ClientRecord): Promise<string | undefined> {
   const method = client.metadata.token_endpoint_auth_method;
   if (!usesSecret(method)) return undefined;
   const secret = newClientSecret();
   const { secretHash: _hash, secretJwe: _sealed, ...rest } = client;
-  await putClient(env, { ...rest, ...(await keptSecret(env, client.tenantId, method, secret)) });
+  await putClient(env, tenant, { ...rest, ...(await keptSecret(env, client.tenantId, method, secret)) });
   return secret;
 }
 
-export async function deleteClient(env: Env, tenantId: string, clientId: string): Promise<void> {
-  await env.CONFIG.delete(clientKey(tenantId, clientId));
+export async function deleteClient(env: Env, tenant: TenantRef, clientId: string): Promise<void> {
+  await env.CONFIG.delete(clientKey(tenant, clientId));
 }
 
 /** Re-encrypts every client_secret_jwt secret under the current KEY_ENCRYPTION_SECRET; returns how many. */
-export async function resealClientSecrets(env: Env, tenantId: string): Promise<number> {
+export async function resealClientSecrets(env: Env, tenant: TenantRef): Promise<number> {
   let count = 0;
-  for (const name of await listKeyNames(env.CONFIG, clientKey(tenantId, ''))) {
+  for (const name of await listKeyNames(env.CONFIG, clientKey(tenant, ''))) {
     const client = await env.CONFIG.get<ClientRecord>(name, 'json');
     if (!client?.secretJwe) continue;
-    await putClient(env, { ...client, secretJwe: await resealSecret(env, CLIENT_SECRETS, tenantId, client.secretJwe) });
+    await putClient(env, tenant, { ...client, secretJwe: await resealSecret(env, CLIENT_SECRETS, tenant.id, client.secretJwe) });
     count++;
   }
   return count;
-}
-
-/** Deletes every client of the tenant. */
-export async function deleteAllClients(env: Env, tenantId: string): Promise<void> {
-  await deleteKeysWithPrefix(env.CONFIG, clientKey(tenantId, ''));
 }
 
 export const displayName = (client: ClientRecord) => client.metadata.client_name ?? client.clientId;

@@ -30,7 +30,7 @@ export const cibaGrant: Grant = {
     if (!requestId) throw refuse('malformed auth_req_id');
 
     // The key is loaded before the grant is consumed, so a key-store fault cannot burn an approval.
-    const key = await getSigningKey(env, tenant.id);
+    const key = await getSigningKey(env, tenant);
     const outcome = await authRequestStub(env, tenant.id, requestId).poll({
       tenantId: tenant.id,
       tenantIncarnation: tenant.incarnation,
@@ -51,7 +51,7 @@ export const cibaGrant: Grant = {
       case 'approved': {
         const { grant } = outcome;
         // The grant is spent either way: a user deleted since the request was opened gets nothing.
-        if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant.id, grant.sub, grant.userIncarnation))) {
+        if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
           throw refuse('the user was deleted after the request was opened');
         }
         return issueRedeemedGrant(env, key, tenant, issuer, client, grant, nowSeconds());

@@ -26,7 +26,7 @@ export const refreshTokenGrant: Grant = {
     if (!grantId) throw refuse('malformed refresh token');
 
     // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
-    const key = await getSigningKey(env, tenant.id);
+    const key = await getSigningKey(env, tenant);
     const next = mintRefreshToken(grantId);
     const stub = grantStub(env, tenant.id, grantId);
     const outcome = await stub.refresh({
@@ -40,7 +40,7 @@ export const refreshTokenGrant: Grant = {
     if (outcome.status === 'invalid_grant') throw refuse(outcome.reason);
     if (outcome.status === 'invalid_scope') throw invalidScope(`The scope ${outcome.scope} was not granted`);
     const { grant } = outcome;
-    if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant.id, grant.sub, grant.userIncarnation))) {
+    if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
       throw refuse('the user was deleted');
     }

@@ -64,7 +64,7 @@ export async function authenticateClient(c: Context<AppEnv>, form: FormParams): 
   const realm = c.get('issuer');
   const fail = (description: string) => invalidClient(description, realm);
   const presented = presentedCredentials(c, form, fail);
-  const client = await getClient(c.env, c.get('tenantId'), presented.clientId);
+  const client = await getClient(c.env, c.get('tenant'), presented.clientId);
   if (!client) throw fail('Client authentication failed');
   const registered = client.metadata.token_endpoint_auth_method;
 

@@ -7,6 +7,7 @@ import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import type { SigningAlg } from '../tenants/store.ts';
+import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 
 export interface KeyRecord {
   kid: string;
@@ -39,7 +40,7 @@ export interface SigningKey {
 }
 
 /** The KV key of a tenant's key set (docs/storage.md). */
-export const keysKey = (tenantId: string) => `tenant:${tenantId}:keys`;
+export const keysKey = (tenant: TenantRef) => `${tenantPrefix(tenant)}keys`;
 
 /** The purpose private keys are sealed under (docs/storage.md, what is encrypted). */
 const SIGNING_KEYS = 'signing keys';
@@ -55,27 +56,23 @@ async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, to
   return { kid, alg, publicJwk, privateJwe, createdAt: now, maxTokenTtl: tokenTtl };
 }
 
-export async function getKeySet(env: Env, tenantId: string): Promise<KeySet | undefined> {
-  return (await env.CONFIG.get<KeySet>(keysKey(tenantId), 'json')) ?? undefined;
+export async function getKeySet(env: Env, tenant: TenantRef): Promise<KeySet | undefined> {
+  return (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json')) ?? undefined;
 }
 
-async function putKeySet(env: Env, tenantId: string, keySet: KeySet): Promise<void> {
-  await env.CONFIG.put(keysKey(tenantId), JSON.stringify(keySet));
+async function putKeySet(env: Env, tenant: TenantRef, keySet: KeySet): Promise<void> {
+  await env.CONFIG.put(keysKey(tenant), JSON.stringify(keySet));
 }
 
 /** Re-encrypts every private key under the current KEY_ENCRYPTION_SECRET; returns how many. */
-export async function resealKeySet(env: Env, tenantId: string): Promise<number> {
-  const keySet = await getKeySet(env, tenantId);
+export async function resealKeySet(env: Env, tenant: TenantRef): Promise<number> {
+  const keySet = await getKeySet(env, tenant);
   if (!keySet) return 0;
   const keys = await Promise.all(
-    keySet.keys.map(async (k) => ({ ...k, privateJwe: await resealSecret(env, SIGNING_KEYS, tenantId, k.privateJwe, { kid: k.kid }) })),
+    keySet.keys.map(async (k) => ({ ...k, privateJwe: await resealSecret(env, SIGNING_KEYS, tenant.id, k.privateJwe, { kid: k.kid }) })),
   );
-  await putKeySet(env, tenantId, { keys });
+  await putKeySet(env, tenant, { keys });
   return keys.length;
-}
-
-export async function deleteKeySet(env: Env, tenantId: string): Promise<void> {
-  await env.CONFIG.delete(keysKey(tenantId));
 }
 
 // Decrypted keys are cached per isolate; a key's kid never changes meaning, so no invalidation.
@@ -88,24 +85,24 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
 }
 
 /** The record of the key that signs now; a tenant without keys is a server fault, not something to repair here. */
-async function currentKeyRecord(env: Env, tenantId: string): Promise<KeyRecord> {
-  const record = (await getKeySet(env, tenantId))?.keys.find((k) => signsAt(k, nowSeconds()));
-  if (!record) throw notConfigured(`tenant ${tenantId} has no signing key`);
+async function currentKeyRecord(env: Env, tenant: TenantRef): Promise<KeyRecord> {
+  const record = (await getKeySet(env, tenant))?.keys.find((k) => signsAt(k, nowSeconds()));
+  if (!record) throw notConfigured(`tenant ${tenant.id} has no signing key`);
   return record;
 }
 
 /** Decrypts the tenant's current key afresh, bypassing the cache: proves the secret still fits. */
-export async function checkSigningKey(env: Env, tenantId: string): Promise<void> {
-  await decryptSigningKey(env, tenantId, await currentKeyRecord(env, tenantId));
+export async function checkSigningKey(env: Env, tenant: TenantRef): Promise<void> {
+  await decryptSigningKey(env, tenant.id, await currentKeyRecord(env, tenant));
 }
 
 /** The tenant's current signing key, decrypted once per isolate. */
-export async function getSigningKey(env: Env, tenantId: string): Promise<SigningKey> {
-  const record = await currentKeyRecord(env, tenantId);
-  const cacheKey = `${tenantId}/${record.kid}`;
+export async function getSigningKey(env: Env, tenant: TenantRef): Promise<SigningKey> {
+  const record = await currentKeyRecord(env, tenant);
+  const cacheKey = `${tenant.id}/${record.kid}`;
   let pending = signingKeyCache.get(cacheKey);
   if (!pending) {
-    pending = decryptSigningKey(env, tenantId, record);
+    pending = decryptSigningKey(env, tenant.id, record);
     signingKeyCache.set(cacheKey, pending);
     pending.catch(() => signingKeyCache.delete(cacheKey));
   }
@@ -145,7 +142,7 @@ export const signingAlgsOf = (keySet: KeySet | undefined, now: number): SigningA
  */
 export async function rotateKey(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   current: KeySet | undefined,
   alg: SigningAlg,
   tokenTtl: number,
@@ -153,13 +150,13 @@ export async function rotateKey(
   { immediate = false } = {},
 ): Promise<KeySet> {
   const activatesAt = immediate || !current?.keys.length ? now : now + JWKS_MAX_AGE_S;
-  const generated = await generateKeyRecord(env, tenantId, alg, tokenTtl, now);
+  const generated = await generateKeyRecord(env, tenant.id, alg, tokenTtl, now);
   const key: KeyRecord = activatesAt > now ? { ...generated, activatesAt } : generated;
   const kept = (current?.keys ?? [])
     .map((k) => ({ ...k, retiredAt: Math.min(k.retiredAt ?? Infinity, activatesAt) }))
     .filter((k) => isPublished(k, now));
   const keySet = { keys: [key, ...kept] };
-  await putKeySet(env, tenantId, keySet);
+  await putKeySet(env, tenant, keySet);
   return keySet;
 }
 
@@ -170,25 +167,25 @@ export async function rotateKey(
  */
 export async function prepareKeySet(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   current: KeySet | undefined,
   alg: SigningAlg,
   tokenTtl: number,
   now: number,
 ): Promise<KeySet> {
   const newest = current?.keys[0];
-  if (!current || !newest || newest.alg !== alg) return rotateKey(env, tenantId, current, alg, tokenTtl, now);
+  if (!current || !newest || newest.alg !== alg) return rotateKey(env, tenant, current, alg, tokenTtl, now);
   // Every key that signs now or will must know the longest lifetime it may sign under.
   if (current.keys.every((k) => !mayStillSign(k, now) || tokenTtl <= k.maxTokenTtl)) return current;
   const keySet = {
     keys: current.keys.map((k) => (mayStillSign(k, now) ? { ...k, maxTokenTtl: Math.max(k.maxTokenTtl, tokenTtl) } : k)),
   };
-  await putKeySet(env, tenantId, keySet);
+  await putKeySet(env, tenant, keySet);
   return keySet;
 }
 
 /** The public JWK Set served at /jwks: the signing key and the retired keys whose tokens may still live. */
-export async function publicJwks(env: Env, tenantId: string, now: number): Promise<{ keys: JWK[] }> {
-  const keySet = await getKeySet(env, tenantId);
+export async function publicJwks(env: Env, tenant: TenantRef, now: number): Promise<{ keys: JWK[] }> {
+  const keySet = await getKeySet(env, tenant);
   return { keys: (keySet?.keys ?? []).filter((k) => isPublished(k, now)).map((k) => k.publicJwk) };
 }

@@ -76,8 +76,9 @@ route(device, '/', {
     const tenantId = c.get('tenantId');
     const loginHint = c.req.query('login_hint');
     if (!loginHint) return c.html(layout('Sign in', signInForm(tenantId)), 200, pageHeaders);
-    const user = await findUserByLoginHint(c.env, tenantId, loginHint);
-    const entries = user ? await deviceInboxStub(c.env, tenantId, user.sub).list() : [];
+    const tenant = c.get('tenant');
+    const user = await findUserByLoginHint(c.env, tenant, loginHint);
+    const entries = user ? await deviceInboxStub(c.env, tenant, user.sub).list() : [];
     const done = c.req.query('done');
     const notice =
       done === 'approved' || done === 'denied' ? html`<p class="notice" role="status">Request ${done}.</p>` : '';
@@ -108,13 +109,14 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
         : { status: 'denied' },
     );
     if (!input.ok) throw invalidRequest(input.description);
-    const user = await findUserByLoginHint(c.env, tenantId, loginHint);
-    const inbox = user ? deviceInboxStub(c.env, tenantId, user.sub) : undefined;
+    const tenant = c.get('tenant');
+    const user = await findUserByLoginHint(c.env, tenant, loginHint);
+    const inbox = user ? deviceInboxStub(c.env, tenant, user.sub) : undefined;
     const entry = await inbox?.get(requestId);
     if (!inbox || !entry) throw notFound('No such pending request for this user');
     // Every outcome is final (taken, already decided, expired, unknown) and clears the entry; a
     // dependency that fails throws instead, and the entry stays for the user to try again.
-    const outcome = await applyDecision(c.env, c.get('tenant'), entry.callbackToken, input);
+    const outcome = await applyDecision(c.env, tenant, entry.callbackToken, input);
     await inbox.remove(requestId);
     const refusal = decisionRefusal(outcome);
     if (refusal) throw refusal;

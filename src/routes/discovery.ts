@@ -13,8 +13,9 @@ export const discovery = new Hono<AppEnv>();
 route(discovery, '/', {
   GET: async (c) => {
     const issuer = c.get('issuer');
-    const { id, settings } = c.get('tenant');
-    const algs = signingAlgsOf(await getKeySet(c.env, id), nowSeconds());
+    const tenant = c.get('tenant');
+    const { settings } = tenant;
+    const algs = signingAlgsOf(await getKeySet(c.env, tenant), nowSeconds());
     return c.json(
       {
         issuer,

@@ -9,7 +9,7 @@ export const jwks = new Hono<AppEnv>();
 
 route(jwks, '/', {
   GET: async (c) =>
-    c.json(await publicJwks(c.env, c.get('tenantId'), nowSeconds()), 200, {
+    c.json(await publicJwks(c.env, c.get('tenant'), nowSeconds()), 200, {
       'Content-Type': 'application/jwk-set+json',
       'Cache-Control': `public, max-age=${JWKS_MAX_AGE_S}`,
     }),

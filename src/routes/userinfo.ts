@@ -40,7 +40,7 @@ async function answer(c: Context<AppEnv>) {
   let source: Record<string, unknown> = {};
   if (grant.claimsJson !== undefined) source = JSON.parse(grant.claimsJson) as Record<string, unknown>;
   else if (grant.userIncarnation !== undefined) {
-    const user = await getUser(c.env, tenant.id, grant.sub);
+    const user = await getUser(c.env, tenant, grant.sub);
     if (!user || user.incarnation !== grant.userIncarnation) throw invalidToken('The access token is not valid');
     source = user.claims;
   }

@@ -1,13 +1,12 @@
-// Operations on a whole tenant that span stores: creating or replacing one (with its signing keys)
-// and deleting one (asking every authenticator to forget its users, then each store to delete).
+// Operations on a whole tenant that span stores: creating or replacing one (with its signing keys),
+// resealing its secrets, and deleting one (its records swept in batches by tenants/sweeper.ts).
 import type { Env } from '../env.ts';
-import { authenticatorFor } from '../authenticators/index.ts';
-import { deleteAllClients, resealClientSecrets } from '../clients/store.ts';
-import { deleteKeySet, getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
+import { resealClientSecrets } from '../clients/store.ts';
+import { getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { resealSecret, sealSecret } from '../lib/secrets.ts';
-import { deleteAllUsers, listUserSubs } from '../users/store.ts';
+import { sweepTenant } from './sweeper.ts';
 import {
   WEBHOOK_SECRETS,
   deleteTenant,
@@ -46,10 +45,10 @@ export async function upsertTenant(
 ): Promise<{ created: boolean; tenant: TenantRecord; keySet: KeySet }> {
   const previous = await getTenant(env, id);
   const settings = { ...input, authenticator: await storedAuthenticator(env, id, input.authenticator, previous) };
-  const keySet = await prepareKeySet(env, id, await getKeySet(env, id), settings.signing_alg, tokenTtlOf(settings), now);
+  const ref = { id, incarnation: previous?.incarnation ?? randomToken(16) };
+  const keySet = await prepareKeySet(env, ref, await getKeySet(env, ref), settings.signing_alg, tokenTtlOf(settings), now);
   const tenant: TenantRecord = {
-    id,
-    incarnation: previous?.incarnation ?? randomToken(16),
+    ...ref,
     settings,
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
@@ -70,19 +69,19 @@ export async function resealTenant(env: Env, tenant: TenantRecord): Promise<{ ke
     const secretJwe = await resealSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe);
     await putTenant(env, { ...tenant, settings: { ...tenant.settings, authenticator: { ...authenticator, secretJwe } } });
   }
-  const [keys, clients] = await Promise.all([resealKeySet(env, tenant.id), resealClientSecrets(env, tenant.id)]);
+  const [keys, clients] = await Promise.all([resealKeySet(env, tenant), resealClientSecrets(env, tenant)]);
   return { keys, clients, webhook };
 }
 
 /**
- * Deletes a tenant: its record first, so it stops resolving at once; then its authenticator forgets
- * its users and each store deletes its records. Its requests' Durable Objects expire on their own
- * and answer to no later tenant of the same id (docs/storage.md, incarnations).
+ * Deletes a tenant however many records it holds: its sweeper is started first, so no record is
+ * left behind if what follows fails (a retried DELETE finds the sweep under way), then its record is
+ * deleted and it stops resolving. Every other record lives below the incarnation's prefix and is
+ * deleted in batches by the sweeper (tenants/sweeper.ts); a tenant re-created under the same id gets
+ * a new incarnation and inherits nothing. Its device inboxes are named by incarnation; its requests
+ * and grants check it; all of them expire on their own (docs/storage.md).
  */
 export async function removeTenant(env: Env, tenant: TenantRecord): Promise<void> {
+  await sweepTenant(env, tenant);
   await deleteTenant(env, tenant.id);
-  const authenticator = authenticatorFor(tenant);
-  const subs = await listUserSubs(env, tenant.id);
-  await Promise.all(subs.map((sub) => authenticator.forgetUser(env, tenant.id, sub)));
-  await Promise.all([deleteAllUsers(env, tenant.id), deleteAllClients(env, tenant.id), deleteKeySet(env, tenant.id)]);
 }

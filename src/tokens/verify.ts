@@ -39,7 +39,7 @@ export async function readAccessToken(
   { currentOnly = true } = {},
 ): Promise<AccessTokenClaims | undefined> {
   try {
-    const keys = createLocalJWKSet(await publicJwks(env, tenant.id, nowSeconds()));
+    const keys = createLocalJWKSet(await publicJwks(env, tenant, nowSeconds()));
     const { payload } = await jwtVerify(token, keys, {
       issuer,
       typ: 'at+jwt',

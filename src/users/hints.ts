@@ -1,6 +1,7 @@
 // Resolving a login_hint to a directory user (contract §3): a plain identifier, or an RFC 9493
 // subject identifier as JSON (email, phone_number, iss_sub with our issuer, opaque).
 import type { Env } from '../env.ts';
+import type { TenantRef } from '../tenants/ref.ts';
 import { invalidRequest, unknownUserId } from '../errors.ts';
 import { findUserByLoginHint, getUser, type UserRecord } from './store.ts';
 
@@ -38,24 +39,24 @@ export function parseSubjectIdentifier(value: unknown): SubjectIdentifier {
 /** Finds the user a subject identifier names, or undefined. */
 export async function findUserBySubjectIdentifier(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   issuer: string,
   id: SubjectIdentifier,
 ): Promise<UserRecord | undefined> {
   switch (id.format) {
     case 'email':
-      return findUserByLoginHint(env, tenantId, id.email);
+      return findUserByLoginHint(env, tenant, id.email);
     case 'phone_number':
-      return findUserByLoginHint(env, tenantId, id.phone_number);
+      return findUserByLoginHint(env, tenant, id.phone_number);
     case 'iss_sub':
-      return id.iss === issuer ? getUser(env, tenantId, id.sub) : undefined;
+      return id.iss === issuer ? getUser(env, tenant, id.sub) : undefined;
     case 'opaque':
-      return getUser(env, tenantId, id.id);
+      return getUser(env, tenant, id.id);
   }
 }
 
 /** The user a login_hint names; unknown_user_id when there is none. */
-export async function resolveLoginHint(env: Env, tenantId: string, issuer: string, hint: string): Promise<UserRecord> {
+export async function resolveLoginHint(env: Env, tenant: TenantRef, issuer: string, hint: string): Promise<UserRecord> {
   let user: UserRecord | undefined;
   if (hint.trimStart().startsWith('{')) {
     let parsed: unknown;
@@ -64,9 +65,9 @@ export async function resolveLoginHint(env: Env, tenantId: string, issuer: strin
     } catch {
       throw invalidRequest('login_hint looks like JSON but does not parse');
     }
-    user = await findUserBySubjectIdentifier(env, tenantId, issuer, parseSubjectIdentifier(parsed));
+    user = await findUserBySubjectIdentifier(env, tenant, issuer, parseSubjectIdentifier(parsed));
   } else {
-    user = await findUserByLoginHint(env, tenantId, hint);
+    user = await findUserByLoginHint(env, tenant, hint);
   }
   if (!user) throw unknownUserId('No user matches the hint');
   return user;

@@ -7,7 +7,7 @@ import { deleteUser } from './store.ts';
 
 /** Deletes a user; false when there was none. A later user with the same sub inherits nothing. */
 export async function removeUser(env: Env, tenant: TenantRecord, sub: string): Promise<boolean> {
-  if (!(await deleteUser(env, tenant.id, sub))) return false;
-  await authenticatorFor(tenant).forgetUser(env, tenant.id, sub);
+  if (!(await deleteUser(env, tenant, sub))) return false;
+  await authenticatorFor(tenant).forgetUser(env, tenant, sub);
   return true;
 }

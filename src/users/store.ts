@@ -6,13 +6,15 @@ import { conflict } from '../errors.ts';
 import { keyedDigest, keyedDigests } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
-import { deleteKeysWithPrefix, listKeyNames } from '../lib/kv.ts';
+import { listKeyNames } from '../lib/kv.ts';
+import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
 
 /**
  * The longest login hint the directory holds, in UTF-8 bytes once normalized. KV refuses keys over
- * 512 bytes; the index key adds at most 76 (`tenant:` + a 63-character id + `:hint:`), so 320 bytes
+ * 512 bytes; the index key adds at most 99 (`tenant:`, a 63-character id, `:`, a 22-character
+ * incarnation, `:hint:`), so 320 bytes
  * (an e-mail address's maximum) always fits. A longer hint cannot name anyone.
  */
 export const MAX_LOGIN_HINT_BYTES = 320;
@@ -63,33 +65,33 @@ export function normalizeLoginHint(hint: string): string {
 }
 
 /** The KV keys of a user record and of a login hint's index entry (docs/storage.md). */
-export const userKey = (tenantId: string, sub: string) => `tenant:${tenantId}:user:${sub}`;
+export const userKey = (tenant: TenantRef, sub: string) => `${tenantPrefix(tenant)}user:${sub}`;
 
-export const hintKey = (tenantId: string, hint: string) => `tenant:${tenantId}:hint:${normalizeLoginHint(hint)}`;
+export const hintKey = (tenant: TenantRef, hint: string) => `${tenantPrefix(tenant)}hint:${normalizeLoginHint(hint)}`;
 
-export async function getUser(env: Env, tenantId: string, sub: string): Promise<UserRecord | undefined> {
+export async function getUser(env: Env, tenant: TenantRef, sub: string): Promise<UserRecord | undefined> {
   if (!SUB.test(sub)) return undefined;
-  return (await env.CONFIG.get<UserRecord>(userKey(tenantId, sub), 'json')) ?? undefined;
+  return (await env.CONFIG.get<UserRecord>(userKey(tenant, sub), 'json')) ?? undefined;
 }
 
 /** The user a login hint names in the directory, if any (CIBA §7.1 login_hint). */
-export async function findUserByLoginHint(env: Env, tenantId: string, hint: string): Promise<UserRecord | undefined> {
+export async function findUserByLoginHint(env: Env, tenant: TenantRef, hint: string): Promise<UserRecord | undefined> {
   if (hintBytes(hint) > MAX_LOGIN_HINT_BYTES) return undefined;
-  const sub = await env.CONFIG.get(hintKey(tenantId, hint));
-  return sub ? getUser(env, tenantId, sub) : undefined;
+  const sub = await env.CONFIG.get(hintKey(tenant, hint));
+  return sub ? getUser(env, tenant, sub) : undefined;
 }
 
 /** Creates or replaces a user; refuses a login hint another user already holds. */
 export async function putUser(
   env: Env,
-  tenantId: string,
+  tenant: TenantRef,
   sub: string,
   input: z.output<typeof userInputSchema>,
   now: number,
 ): Promise<{ created: boolean; user: UserRecord }> {
-  const previous = await getUser(env, tenantId, sub);
+  const previous = await getUser(env, tenant, sub);
   const hints = [...new Set(input.login_hints.map(normalizeLoginHint))];
-  const owners = await Promise.all(hints.map((h) => env.CONFIG.get(hintKey(tenantId, h))));
+  const owners = await Promise.all(hints.map((h) => env.CONFIG.get(hintKey(tenant, h))));
   const taken = hints.find((_, i) => owners[i] !== null && owners[i] !== sub);
   if (taken !== undefined) throw conflict(`login_hints: ${taken} already belongs to another user`);
   const user: UserRecord = {
@@ -97,41 +99,33 @@ export async function putUser(
     incarnation: previous?.incarnation ?? randomToken(16),
     loginHints: input.login_hints,
     claims: input.claims,
-    ...(input.user_code !== undefined ? { userCodeHash: await userCodeDigest(env, tenantId, input.user_code) } : {}),
+    ...(input.user_code !== undefined ? { userCodeHash: await userCodeDigest(env, tenant.id, input.user_code) } : {}),
     updatedAt: now,
   };
-  await env.CONFIG.put(userKey(tenantId, sub), JSON.stringify(user));
-  await Promise.all(hints.map((h) => env.CONFIG.put(hintKey(tenantId, h), sub)));
+  await env.CONFIG.put(userKey(tenant, sub), JSON.stringify(user));
+  await Promise.all(hints.map((h) => env.CONFIG.put(hintKey(tenant, h), sub)));
   const dropped = (previous?.loginHints ?? []).map(normalizeLoginHint).filter((h) => !hints.includes(h));
-  await Promise.all(dropped.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
+  await Promise.all(dropped.map((h) => env.CONFIG.delete(hintKey(tenant, h))));
   return { created: !previous, user };
 }
 
 /** Is the user the request was opened for still in the directory, and the same user (not a re-created sub)? */
-export async function isCurrentUser(env: Env, tenantId: string, sub: string, incarnation: string): Promise<boolean> {
-  return (await getUser(env, tenantId, sub))?.incarnation === incarnation;
+export async function isCurrentUser(env: Env, tenant: TenantRef, sub: string, incarnation: string): Promise<boolean> {
+  return (await getUser(env, tenant, sub))?.incarnation === incarnation;
 }
 
-export async function deleteUser(env: Env, tenantId: string, sub: string): Promise<boolean> {
-  const user = await getUser(env, tenantId, sub);
+export async function deleteUser(env: Env, tenant: TenantRef, sub: string): Promise<boolean> {
+  const user = await getUser(env, tenant, sub);
   if (!user) return false;
-  await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenantId, h))));
-  await env.CONFIG.delete(userKey(tenantId, sub));
+  await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenant, h))));
+  await env.CONFIG.delete(userKey(tenant, sub));
   return true;
 }
 
 /** The subs of every user in the tenant's directory. */
-export async function listUserSubs(env: Env, tenantId: string): Promise<string[]> {
-  const prefix = userKey(tenantId, '');
+export async function listUserSubs(env: Env, tenant: TenantRef): Promise<string[]> {
+  const prefix = userKey(tenant, '');
   return (await listKeyNames(env.CONFIG, prefix)).map((name) => name.slice(prefix.length));
-}
-
-/** Deletes every user record and login hint of the tenant. */
-export async function deleteAllUsers(env: Env, tenantId: string): Promise<void> {
-  await Promise.all([
-    deleteKeysWithPrefix(env.CONFIG, userKey(tenantId, '')),
-    deleteKeysWithPrefix(env.CONFIG, hintKey(tenantId, '')),
-  ]);
 }
 
 /** The user's public view for the admin API: never the user code or its hash. */

@@ -111,7 +111,7 @@ describe('AuthRequest', () => {
 
 describe('DeviceInbox', () => {
   it('lists pending entries without their callback tokens, removes answered ones, and sweeps expired ones', async () => {
-    const inbox = deviceInboxStub(env, 'acme', `user-${n++}`);
+    const inbox = deviceInboxStub(env, { id: 'acme', incarnation: 'i' }, `user-${n++}`);
     const now = Date.now();
     const base = { clientId: 'rp', clientName: 'Bank', scope: 'openid', createdAt: now, callbackToken: 'secret' };
     await inbox.add({ ...base, requestId: 'a', expiresAt: now + 60_000 });

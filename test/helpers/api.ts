@@ -4,6 +4,8 @@ import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { deviceInboxStub, inboxEntryKey, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
 import { requestIdOf as requestIdOfToken } from '../../src/ciba/auth-req-id.ts';
+import type { TenantRef } from '../../src/tenants/ref.ts';
+import { getTenant } from '../../src/tenants/store.ts';
 
 export const ORIGIN = 'https://as.example.test';
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -14,6 +16,13 @@ let counter = 0;
 export const uniqueTenantId = (prefix = 't') => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 export const issuerOf = (tenant: string) => `${ORIGIN}/${tenant}/as`;
+
+/** The tenant's current id and incarnation, which name its records (src/tenants/ref.ts). */
+export async function tenantRef(tenantId: string): Promise<TenantRef> {
+  const tenant = await getTenant(env, tenantId);
+  if (!tenant) throw new Error(`no tenant ${tenantId}`);
+  return { id: tenant.id, incarnation: tenant.incarnation };
+}
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -99,7 +108,7 @@ export function requestIdOf(authReqId: string): string {
 /** Reads the callback token the built-in authenticator holds for a request, from the user's inbox. */
 export async function callbackTokenFor(tenant: string, authReqId: string, sub = 'alice'): Promise<string> {
   const requestId = requestIdOf(authReqId);
-  const entry = await runInDurableObject(deviceInboxStub(env, tenant, sub), (_instance, state) =>
+  const entry = await runInDurableObject(deviceInboxStub(env, await tenantRef(tenant), sub), (_instance, state) =>
     state.storage.kv.get<InboxEntry>(inboxEntryKey(requestId)),
   );
   if (!entry) throw new Error('no inbox entry');

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { clientKey as clientRecordKey } from '../../src/clients/store.ts';
-import { CIBA, admin, approve, backchannel, basic, createClient, issuerOf, postForm, setup, type TestClient } from '../helpers/api.ts';
+import { CIBA, admin, approve, backchannel, basic, createClient, issuerOf, postForm, setup, tenantRef, type TestClient } from '../helpers/api.ts';
 import {
   assertionClaims,
   clientKey,
@@ -65,7 +65,7 @@ describe('client_secret_jwt', () => {
 
   it('its secret is kept only encrypted; a rotated secret replaces it, and the old one fails', async () => {
     const { tenant, client } = await hmacClient();
-    const stored = (await env.CONFIG.get(clientRecordKey(tenant, client.client_id)))!;
+    const stored = (await env.CONFIG.get(clientRecordKey(await tenantRef(tenant), client.client_id)))!;
     expect(stored).not.toContain(client.client_secret);
     expect(JSON.parse(stored)).toMatchObject({ secretJwe: expect.stringMatching(/^ey/) });
     expect(JSON.parse(stored)).not.toHaveProperty('secretHash');
@@ -263,7 +263,7 @@ describe('keys from a jwks_uri on a real server', () => {
 describe('secrets at rest', () => {
   it('basic and post secrets are kept only as hashes', async () => {
     const { tenant, client } = await setup();
-    const stored = (await env.CONFIG.get(clientRecordKey(tenant, client.client_id)))!;
+    const stored = (await env.CONFIG.get(clientRecordKey(await tenantRef(tenant), client.client_id)))!;
     expect(stored).not.toContain(client.client_secret);
     expect(JSON.parse(stored)).toMatchObject({ secretHash: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(JSON.parse(stored)).not.toHaveProperty('secretJwe');
@@ -280,7 +280,7 @@ describe('secrets at rest', () => {
     // Back to client_secret_basic: the sealed secret serves as its hash.
     expect((await admin(`/tenants/${tenant}/clients/${client.client_id}`, 'PUT', { client_name: 'X' })).status).toBe(200);
     expect((await backchannel(tenant, { client_id: client.client_id, client_secret }, ok)).status).toBe(200);
-    const stored = JSON.parse((await env.CONFIG.get(clientRecordKey(tenant, client.client_id)))!) as Record<string, unknown>;
+    const stored = JSON.parse((await env.CONFIG.get(clientRecordKey(await tenantRef(tenant), client.client_id)))!) as Record<string, unknown>;
     expect(stored).not.toHaveProperty('secretJwe');
   });
 });

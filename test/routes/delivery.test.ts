@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { keysKey } from '../../src/keys/store.ts';
-import { CIBA, admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
+import { CIBA, admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import { boxUrl, clientInDevelopment, newBox, notifiedSetup, received, script, waitForReceived } from '../helpers/receiver.ts';
 
@@ -260,13 +260,14 @@ describe('push', () => {
     const box = newBox();
     const { tenant, client } = await notifiedSetup('push', box);
     const { auth_req_id } = await start(tenant, client);
-    const keys = (await env.CONFIG.get(keysKey(tenant)))!;
-    await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage', maxTokenTtl: 60 }] }));
+    const keysRecord = keysKey(await tenantRef(tenant));
+    const keys = (await env.CONFIG.get(keysRecord))!;
+    await env.CONFIG.put(keysRecord, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage', maxTokenTtl: 60 }] }));
     await approve(tenant, auth_req_id);
     await sleep(700);
     expect(attemptsIn(await timelineOf(tenant, auth_req_id))).toEqual([expect.objectContaining({ attempt: 1, result: 'failed' })]);
     expect(await received(box)).toHaveLength(0);
-    await env.CONFIG.put(keysKey(tenant), keys);
+    await env.CONFIG.put(keysRecord, keys);
     const [push] = await waitForReceived(box, 1, 5000);
     expect(JSON.parse(push!.body)).toMatchObject({ auth_req_id, access_token: expect.any(String) });
   }, 15_000);

@@ -19,6 +19,7 @@ import {
   postForm,
   startRequest,
   type TestClient,
+  tenantRef,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
@@ -163,10 +164,11 @@ describe('refresh tokens', () => {
   it('are refused once their tenant is deleted and re-created under the same id', async () => {
     const { tenant, client } = await refreshingSetup();
     const first = await tokensFor(tenant, client);
-    const record = (await env.CONFIG.get(clientRecordKey(tenant, client.client_id)))!;
+    const record = (await env.CONFIG.get(clientRecordKey(await tenantRef(tenant), client.client_id)))!;
     expect((await admin(`/tenants/${tenant}`, 'DELETE')).status).toBe(204);
     expect((await admin(`/tenants/${tenant}`, 'PUT', {})).status).toBe(201);
-    await env.CONFIG.put(clientRecordKey(tenant, client.client_id), record);
+    // The same client id and secret again, as the development seed does with demo-rp.
+    await env.CONFIG.put(clientRecordKey(await tenantRef(tenant), client.client_id), record);
     await createUser(tenant, 'alice', ALICE);
     await expectOAuthError(await refresh(tenant, client, first.refresh_token!), 400, 'invalid_grant');
     expect(await isActive(tenant, client, first.refresh_token!)).toBe(false);

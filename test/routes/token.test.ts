@@ -25,6 +25,7 @@ import {
   setup,
   startRequest,
   type TestClient,
+  tenantRef,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
@@ -146,13 +147,12 @@ describe('request state does not outlive its user or its tenant', () => {
     const pending = await startRequest(t.tenant, t.client);
     await approve(t.tenant, approved.auth_req_id);
     const callbackToken = await callbackTokenFor(t.tenant, pending.auth_req_id);
-    const clientRecordKey = clientKey(t.tenant, t.client.client_id);
-    const clientRecord = await env.CONFIG.get(clientRecordKey);
+    const clientRecord = await env.CONFIG.get(clientKey(await tenantRef(t.tenant), t.client.client_id));
 
     expect((await admin(`/tenants/${t.tenant}`, 'DELETE')).status).toBe(204);
     expect((await admin(`/tenants/${t.tenant}`, 'PUT', {})).status).toBe(201);
     // The same client id and secret again, as the development seed does with demo-rp.
-    await env.CONFIG.put(clientRecordKey, clientRecord!);
+    await env.CONFIG.put(clientKey(await tenantRef(t.tenant), t.client.client_id), clientRecord!);
     await createUser(t.tenant);
 
     for (const { auth_req_id } of [approved, pending]) {

@@ -16,26 +16,27 @@ import {
   type ClientRecord,
 } from '../../clients/store.ts';
 import { existingTenant } from '../../http/admin.ts';
+import type { TenantRecord } from '../../tenants/store.ts';
 import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
 
 export const clients = new Hono<AppEnv>();
 
-async function existingClient(c: Context<AppEnv>): Promise<ClientRecord> {
+async function existingClient(c: Context<AppEnv>): Promise<{ tenant: TenantRecord; client: ClientRecord }> {
   const tenant = await existingTenant(c);
   const clientId = c.req.param('client_id') ?? '';
   if (!CLIENT_ID.test(clientId)) throw invalidRequest('The client_id is not valid');
-  const client = await getClient(c.env, tenant.id, clientId);
+  const client = await getClient(c.env, tenant, clientId);
   if (!client) throw notFound('Unknown client');
-  return client;
+  return { tenant, client };
 }
 
 route(clients, '/:tenant/clients', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
-    const { client, secret } = await registerClient(c.env, tenant.id, metadata, nowSeconds());
+    const { client, secret } = await registerClient(c.env, tenant, metadata, nowSeconds());
     return c.json(
       { ...describeClient(client), ...(secret !== undefined ? { client_secret: secret, client_secret_expires_at: 0 } : {}) },
       201,
@@ -45,23 +46,23 @@ route(clients, '/:tenant/clients', {
 });
 
 route(clients, '/:tenant/clients/:client_id', {
-  GET: async (c) => c.json(describeClient(await existingClient(c))),
+  GET: async (c) => c.json(describeClient((await existingClient(c)).client)),
   PUT: async (c) => {
-    const client = await existingClient(c);
+    const { tenant, client } = await existingClient(c);
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
-    return c.json(describeClient(await replaceClientMetadata(c.env, client, metadata)));
+    return c.json(describeClient(await replaceClientMetadata(c.env, tenant, client, metadata)));
   },
   DELETE: async (c) => {
-    const client = await existingClient(c);
-    await deleteClient(c.env, client.tenantId, client.clientId);
+    const { tenant, client } = await existingClient(c);
+    await deleteClient(c.env, tenant, client.clientId);
     return c.body(null, 204);
   },
 });
 
 route(clients, '/:tenant/clients/:client_id/secret', {
   POST: async (c) => {
-    const client = await existingClient(c);
-    const secret = await rotateClientSecret(c.env, client);
+    const { tenant, client } = await existingClient(c);
+    const secret = await rotateClientSecret(c.env, tenant, client);
     if (secret === undefined) throw invalidRequest('This client authenticates with private_key_jwt and has no secret');
     return c.json({ client_id: client.clientId, client_secret: secret }, 200, {
       'Cache-Control': noStoreHeaders['Cache-Control'],

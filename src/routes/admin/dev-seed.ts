@@ -27,11 +27,12 @@ route(devSeed, '/seed', {
     if (!isDevelopment(c.env)) throw notFound();
     const now = nowSeconds();
     const created: string[] = [];
-    if (!(await getTenant(c.env, DEMO.tenant))) {
-      await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({}, true), now);
+    let tenant = await getTenant(c.env, DEMO.tenant);
+    if (!tenant) {
+      tenant = (await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({}, true), now)).tenant;
       created.push(`tenant ${DEMO.tenant}`);
     }
-    if (!(await getClient(c.env, DEMO.tenant, DEMO.clientId))) {
+    if (!(await getClient(c.env, tenant, DEMO.clientId))) {
       const metadata = parseClientMetadata(
         {
           client_name: 'Demo Bank',
@@ -41,13 +42,13 @@ route(devSeed, '/seed', {
         },
         true,
       );
-      await registerClient(c.env, DEMO.tenant, metadata, now, { clientId: DEMO.clientId, secret: DEMO.clientSecret });
+      await registerClient(c.env, tenant, metadata, now, { clientId: DEMO.clientId, secret: DEMO.clientSecret });
       created.push(`client ${DEMO.clientId}`);
     }
-    if (!(await getUser(c.env, DEMO.tenant, DEMO.sub))) {
+    if (!(await getUser(c.env, tenant, DEMO.sub))) {
       await putUser(
         c.env,
-        DEMO.tenant,
+        tenant,
         DEMO.sub,
         {
           login_hints: [DEMO.loginHint, '+372 5555 0001'],
@@ -58,7 +59,7 @@ route(devSeed, '/seed', {
       created.push(`user ${DEMO.sub}`);
     }
     try {
-      await checkSigningKey(c.env, DEMO.tenant);
+      await checkSigningKey(c.env, tenant);
     } catch (cause) {
       throw notConfigured(
         cause instanceof Error ? cause : String(cause),

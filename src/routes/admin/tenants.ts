@@ -40,7 +40,7 @@ route(tenants, '/:tenant', {
   },
   GET: async (c) => {
     const tenant = await existingTenant(c);
-    return c.json(describeTenant(tenant, await getKeySet(c.env, tenant.id)));
+    return c.json(describeTenant(tenant, await getKeySet(c.env, tenant)));
   },
   DELETE: async (c) => {
     const tenant = await existingTenant(c);
@@ -57,10 +57,10 @@ route(tenants, '/:tenant/keys/rotate', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const { settings } = tenant;
-    const current = await getKeySet(c.env, tenant.id);
+    const current = await getKeySet(c.env, tenant);
     const immediate = c.req.query('immediate') === 'true';
     const now = nowSeconds();
-    const rotated = await rotateKey(c.env, tenant.id, current, settings.signing_alg, tokenTtlOf(settings), now, { immediate });
+    const rotated = await rotateKey(c.env, tenant, current, settings.signing_alg, tokenTtlOf(settings), now, { immediate });
     const key = rotated.keys[0]!;
     return c.json({ kid: key.kid, activates_at: key.activatesAt ?? now, immediate });
   },

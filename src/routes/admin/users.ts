@@ -23,12 +23,12 @@ route(users, '/:tenant/users/:sub', {
     const tenant = await existingTenant(c);
     const sub = subParam(c);
     const input = parseOrThrow(userInputSchema, await readJson(c));
-    const { created, user } = await putUser(c.env, tenant.id, sub, input, nowSeconds());
+    const { created, user } = await putUser(c.env, tenant, sub, input, nowSeconds());
     return c.json(describeUser(user), created ? 201 : 200);
   },
   GET: async (c) => {
     const tenant = await existingTenant(c);
-    const user = await getUser(c.env, tenant.id, subParam(c));
+    const user = await getUser(c.env, tenant, subParam(c));
     if (!user) throw notFound('Unknown user');
     return c.json(describeUser(user));
   },

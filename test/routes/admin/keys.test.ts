@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keysKey, type KeySet } from '../../../src/keys/store.ts';
-import { admin, approve, call, createTenant, poll, setup, startRequest, uniqueTenantId } from '../../helpers/api.ts';
+import { admin, approve, call, createTenant, poll, setup, startRequest, tenantRef, uniqueTenantId } from '../../helpers/api.ts';
 import { B64URL } from '../../helpers/admin.ts';
 import { expectOAuthError } from '../../helpers/oauth.ts';
 
@@ -14,9 +14,10 @@ const kidsOf = async (tenant: string) =>
 
 /** Moves every retired key's retirement `seconds` into the past. */
 async function ageRetired(tenant: string, seconds: number) {
-  const keySet = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!;
+  const key = keysKey(await tenantRef(tenant));
+  const keySet = (await env.CONFIG.get<KeySet>(key, 'json'))!;
   const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds }));
-  await env.CONFIG.put(keysKey(tenant), JSON.stringify({ keys: aged }));
+  await env.CONFIG.put(key, JSON.stringify({ keys: aged }));
 }
 
 /**
@@ -121,7 +122,7 @@ describe('retiring rotated keys', () => {
 
     // The next rotation removes it from storage too.
     const { kid: third } = (await (await admin(`/tenants/${tenant}/keys/rotate`, 'POST')).json()) as { kid: string };
-    const stored = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!;
+    const stored = (await env.CONFIG.get<KeySet>(keysKey(await tenantRef(tenant)), 'json'))!;
     expect(stored.keys.map((k) => k.kid)).toEqual([third, second]);
   });
 

@@ -22,9 +22,9 @@ const fetchWith = (bindings: Env, path: string, init: RequestInit = {}) =>
   Promise.resolve(app.fetch(new Request(`${ORIGIN}${path}`, init), bindings, createExecutionContext()));
 
 async function sealedOf(tenant: string, clientId: string) {
-  const keys = (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json'))!.keys;
   const record = (await env.CONFIG.get<TenantRecord>(tenantKey(tenant), 'json'))!;
-  const client = (await env.CONFIG.get<ClientRecord>(clientRecordKey(tenant, clientId), 'json'))!;
+  const keys = (await env.CONFIG.get<KeySet>(keysKey(record), 'json'))!.keys;
+  const client = (await env.CONFIG.get<ClientRecord>(clientRecordKey(record, clientId), 'json'))!;
   const webhook = record.settings.authenticator.type === 'webhook' ? record.settings.authenticator.secretJwe : '';
   return [
     ['signing keys', keys[0]!.privateJwe],
