@@ -4,6 +4,7 @@ import type { DeviceInbox } from './authenticators/device-inbox.ts';
 import type { ReplayGuard } from './replay/guard.ts';
 import type { TokenGrant } from './grants/token-grant.ts';
 import type { TenantSweeper } from './tenants/sweeper.ts';
+import type { UserGuard } from './users/user-guard.ts';
 import type { TenantRecord } from './tenants/store.ts';
 
 export interface Env {
@@ -13,6 +14,7 @@ export interface Env {
   REPLAY_GUARDS: DurableObjectNamespace<ReplayGuard>;
   TOKEN_GRANTS: DurableObjectNamespace<TokenGrant>;
   TENANT_SWEEPERS: DurableObjectNamespace<TenantSweeper>;
+  USER_GUARDS: DurableObjectNamespace<UserGuard>;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
   /** Set only while rotating KEY_ENCRYPTION_SECRET: the old value, still able to open what it sealed. */

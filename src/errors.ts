@@ -101,6 +101,10 @@ export const unknownUserId = (description: string) => new OAuthError('unknown_us
 export const invalidBindingMessage = (description: string) => new OAuthError('invalid_binding_message', description);
 export const missingUserCode = (description: string) => new OAuthError('missing_user_code', description);
 export const invalidUserCode = (description: string) => new OAuthError('invalid_user_code', description);
+export const expiredLoginHintToken = (description: string) => new OAuthError('expired_login_hint_token', description);
+export const invalidTarget = (description: string) => new OAuthError('invalid_target', description);
+export const invalidAuthorizationDetails = (description: string) =>
+  new OAuthError('invalid_authorization_details', description);
 
 /**
  * The nine reasons an authenticator may refuse a request with (contract §5, Authlete's failure

@@ -6,5 +6,6 @@ export { DeviceInbox } from './authenticators/device-inbox.ts';
 export { ReplayGuard } from './replay/guard.ts';
 export { TokenGrant } from './grants/token-grant.ts';
 export { TenantSweeper } from './tenants/sweeper.ts';
+export { UserGuard } from './users/user-guard.ts';
 
 export default app satisfies ExportedHandler<import('./env.ts').Env>;

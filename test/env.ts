@@ -6,7 +6,7 @@ declare global {
     interface Env extends Bindings {}
     interface GlobalProps {
       mainModule: typeof import('../src/index.ts');
-      durableNamespaces: 'AuthRequest' | 'DeviceInbox' | 'ReplayGuard' | 'TokenGrant' | 'TenantSweeper';
+      durableNamespaces: 'AuthRequest' | 'DeviceInbox' | 'ReplayGuard' | 'TokenGrant' | 'TenantSweeper' | 'UserGuard';
     }
   }
 }

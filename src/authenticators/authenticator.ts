@@ -4,6 +4,8 @@ import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { TenantRef } from '../tenants/ref.ts';
+import type { UserHint } from '../users/hints.ts';
+import type { AuthorizationDetail } from '../ciba/checks.ts';
 
 /** Everything an authenticator needs to identify the user and ask them. */
 export interface AuthenticationStart {
@@ -12,12 +14,14 @@ export interface AuthenticationStart {
   client: ClientRecord;
   requestId: string;
   callbackToken: string;
-  /** The login_hint as given (id_token_hint and login_hint_token come in a later issue). */
-  loginHint: string;
+  /** Whom the request names: a login_hint as given, or what a verified id_token_hint or login_hint_token holds. */
+  hint: UserHint;
   scope: string;
   acrValues?: string[];
   bindingMessage?: string;
   userCode?: string;
+  /** RFC 9396, checked against the tenant and the client: shown to the user before they decide. */
+  authorizationDetails?: AuthorizationDetail[];
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;

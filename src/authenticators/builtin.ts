@@ -4,19 +4,25 @@ import type { Env } from '../env.ts';
 import { invalidUserCode } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { constantTimeEqual } from '../lib/crypto.ts';
-import { resolveLoginHint } from '../users/hints.ts';
+import { resolveUserHint } from '../users/hints.ts';
 import { userCodeDigests } from '../users/store.ts';
+import { userGuardStub } from '../users/user-guard.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 import { deviceInboxStub } from './device-inbox.ts';
 
 export const builtin: Authenticator = {
   async identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser> {
-    const user = await resolveLoginHint(env, start.tenant, start.issuer, start.loginHint);
+    const user = await resolveUserHint(env, start.tenant, start.issuer, start.hint);
     if (start.userCode !== undefined) {
       const stored = user.userCodeHash;
       const candidates = stored === undefined ? [] : await userCodeDigests(env, start.tenant.id, start.userCode);
       const matches = (await Promise.all(candidates.map((digest) => constantTimeEqual(digest, stored!)))).some(Boolean);
-      if (!matches) throw invalidUserCode('The user_code is not correct');
+      // Every attempt is counted for the user, so a code cannot be guessed (users/user-guard.ts).
+      const verdict = await userGuardStub(env, start.tenant, user).userCodeAttempt(matches);
+      if (verdict.locked && !matches) {
+        console.log(JSON.stringify({ event: 'user_code_locked', tenant: start.tenant.id, sub: user.sub }));
+      }
+      if (!verdict.accepted) throw invalidUserCode('The user_code is not correct');
     }
     return { sub: user.sub, claims: user.claims, incarnation: user.incarnation };
   },
@@ -31,6 +37,7 @@ export const builtin: Authenticator = {
       scope: start.scope,
       ...(start.bindingMessage !== undefined ? { bindingMessage: start.bindingMessage } : {}),
       ...(start.acrValues !== undefined ? { acrValues: start.acrValues } : {}),
+      ...(start.authorizationDetails !== undefined ? { authorizationDetailsJson: JSON.stringify(start.authorizationDetails) } : {}),
       createdAt: start.createdAt,
       expiresAt: start.expiresAt,
       callbackToken: start.callbackToken,

@@ -12,6 +12,8 @@ export interface InboxEntry {
   scope: string;
   bindingMessage?: string;
   acrValues?: string[];
+  /** RFC 9396 authorization_details, JSON (a string keeps the RPC types shallow). */
+  authorizationDetailsJson?: string;
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;

@@ -2,14 +2,15 @@
 // their device. Each request is one signed POST (Standard Webhooks) answered within 5 s with the
 // user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user is known only
 // once it answers, so it identifies no one beforehand and names the user from `present`.
-import { Webhook } from 'standardwebhooks';
 import type { Env } from '../env.ts';
 import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, type AuthenticatorReason } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { openSecret } from '../lib/secrets.ts';
+import { signWebhook } from '../lib/webhook-signature.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
+import type { UserHint } from '../users/hints.ts';
 import { SUB } from '../users/store.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 
@@ -26,14 +27,14 @@ async function send(env: Env, tenant: TenantRecord, type: string, data: Record<s
     const secret = await openSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe);
     const body = JSON.stringify({ type, data });
     const id = `msg_${randomToken(16)}`;
-    const timestamp = new Date(nowSeconds() * 1000);
-    const signature = new Webhook(secret).sign(id, timestamp, body);
+    const timestamp = nowSeconds();
+    const signature = await signWebhook(secret, id, timestamp, body);
     const response = await fetch(authenticator.url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
         'webhook-id': id,
-        'webhook-timestamp': String(timestamp.getTime() / 1000),
+        'webhook-timestamp': String(timestamp),
         'webhook-signature': signature,
       },
       body,
@@ -52,6 +53,14 @@ const isReason = (value: unknown): value is AuthenticatorReason =>
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Whom the request names, as the webhook is told: the login_hint as given, or what a signed hint held. */
+const hintMember = (hint: UserHint) =>
+  hint.kind === 'login_hint'
+    ? { login_hint: hint.value }
+    : hint.kind === 'id_token_hint'
+      ? { id_token_hint_sub: hint.sub }
+      : { login_hint_token_sub_id: hint.subId };
+
 /** The payload of `ciba.authentication_requested` (contract §5); members without a value are left out. */
 function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
   return {
@@ -63,7 +72,8 @@ function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
     ...(start.acrValues ? { acr_values: start.acrValues } : {}),
     ...(start.bindingMessage !== undefined ? { binding_message: start.bindingMessage } : {}),
     ...(start.userCode !== undefined ? { user_code: start.userCode } : {}),
-    login_hint: start.loginHint,
+    ...(start.authorizationDetails !== undefined ? { authorization_details: start.authorizationDetails } : {}),
+    ...hintMember(start.hint),
     expires_at: Math.floor(start.expiresAt / 1000),
     callback_url: `${start.issuer}/ciba/callback`,
     callback_token: start.callbackToken,

@@ -1,7 +1,14 @@
 // The backchannel authentication request's checks (CIBA §7.1, contract §3), each a small pure
 // function that returns the validated value or throws an OAuthError.
-import { invalidBindingMessage, invalidRequest, invalidScope, missingUserCode } from '../errors.ts';
-import type { FormParams } from '../http/form.ts';
+import {
+  invalidAuthorizationDetails,
+  invalidBindingMessage,
+  invalidRequest,
+  invalidScope,
+  invalidTarget,
+  missingUserCode,
+} from '../errors.ts';
+import { utf8 } from '../lib/encoding.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -21,26 +28,6 @@ export function checkScope(value: string | undefined, offered: readonly string[]
   const unregistered = registered && scopes.find((s) => !registered.includes(s));
   if (unregistered !== undefined) throw invalidScope(`This client may not request the scope ${unregistered}`);
   return scopes;
-}
-
-export type Hint =
-  | { kind: 'login_hint'; value: string }
-  | { kind: 'id_token_hint'; value: string }
-  | { kind: 'login_hint_token'; value: string };
-
-/** Exactly one of login_hint, id_token_hint, login_hint_token (CIBA §7.1). */
-export function checkHint(form: FormParams): Hint {
-  const given = (['login_hint', 'id_token_hint', 'login_hint_token'] as const).flatMap((kind) => {
-    const value = form.get(kind);
-    return value === undefined ? [] : [{ kind, value }];
-  });
-  if (given.length === 0) {
-    throw invalidRequest('One of login_hint, id_token_hint or login_hint_token is required');
-  }
-  if (given.length > 1) {
-    throw invalidRequest('Only one of login_hint, id_token_hint or login_hint_token may be given');
-  }
-  return given[0]!;
 }
 
 /** RFC 6750 §2.1 b64token. */
@@ -98,4 +85,74 @@ export function checkUserCodePresence(value: string | undefined, required: boole
     throw missingUserCode('user_code is required for this client');
   }
   return required ? value : undefined;
+}
+
+/**
+ * resource (RFC 8707 §2): absolute URIs without a fragment, each one the tenant lists; the access
+ * token's audience. Undefined when none is asked for (the audience is then the issuer).
+ */
+export function checkResource(values: readonly string[], offered: readonly string[]): string[] | undefined {
+  if (values.length === 0) return undefined;
+  for (const value of values) {
+    if (!URL.canParse(value) || new URL(value).hash !== '' || value.includes('#')) {
+      throw invalidTarget('resource must be an absolute URI without a fragment');
+    }
+    if (!offered.includes(value)) throw invalidTarget(`The resource ${value} is not offered`);
+  }
+  return [...new Set(values)];
+}
+
+/** A JSON value, as JSON.parse gives it (and Durable Object RPC can carry). */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** One authorization detail (RFC 9396 §2): an object with a type, and the common members well typed. */
+export type AuthorizationDetail = { type: string; [member: string]: Json };
+
+/** authorization_details bounds: what the request's state, the tokens and the user's screen can hold. */
+export const MAX_AUTHORIZATION_DETAILS_BYTES = 8192;
+export const MAX_AUTHORIZATION_DETAILS_DEPTH = 8;
+
+/** Does `value` nest objects or arrays deeper than `max`? Iterative, so no nesting can exhaust the stack. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/**
+ * authorization_details (RFC 9396 §2, §5): a non-empty JSON array of objects, each with a `type` the
+ * tenant supports and the client registered (`authorization_details_types`), the common members
+ * (`locations`, `actions`, `datatypes`, `privileges` arrays of strings; `identifier` a string) well
+ * typed, within size and nesting bounds.
+ */
+export function checkAuthorizationDetails(
+  value: unknown,
+  supported: readonly string[],
+  allowed: readonly string[] | undefined,
+): AuthorizationDetail[] | undefined {
+  if (value === undefined) return undefined;
+  const bad = (why: string) => invalidAuthorizationDetails(`authorization_details ${why}`);
+  if (!Array.isArray(value) || value.length === 0) throw bad('must be a non-empty JSON array of objects');
+  if (nestsDeeperThan(value, MAX_AUTHORIZATION_DETAILS_DEPTH)) throw bad(`must nest at most ${MAX_AUTHORIZATION_DETAILS_DEPTH} levels`);
+  if (utf8(JSON.stringify(value)).length > MAX_AUTHORIZATION_DETAILS_BYTES) {
+    throw bad(`must be at most ${MAX_AUTHORIZATION_DETAILS_BYTES} bytes`);
+  }
+  return value.map((detail: unknown, i) => {
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw bad(`[${i}] must be an object`);
+    const d = detail as Record<string, unknown>;
+    if (typeof d.type !== 'string' || d.type === '') throw bad(`[${i}] must have a type`);
+    if (!supported.includes(d.type)) throw bad(`[${i}]: the type ${d.type} is not supported`);
+    if (!allowed?.includes(d.type)) throw bad(`[${i}]: this client may not request the type ${d.type}`);
+    for (const member of ['locations', 'actions', 'datatypes', 'privileges']) {
+      if (d[member] !== undefined && !isStringArray(d[member])) throw bad(`[${i}].${member} must be an array of strings`);
+    }
+    if (d.identifier !== undefined && typeof d.identifier !== 'string') throw bad(`[${i}].identifier must be a string`);
+    return d as AuthorizationDetail;
+  });
 }

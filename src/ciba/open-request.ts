@@ -20,6 +20,8 @@ export type OpenRequestParams = Omit<AuthenticationStart, 'requestId' | 'callbac
   ttl: number;
   /** For ping and push clients: the client_notification_token (CIBA §7.1). */
   notificationToken?: string;
+  /** RFC 8707: the access token's audience. */
+  resource?: string[];
 };
 
 export interface OpenedRequest {
@@ -28,7 +30,7 @@ export interface OpenedRequest {
 
 /** Identifies the user, stores the request, then asks the user; throws the refusal's OAuthError. */
 export async function openAuthRequest(env: Env, params: OpenRequestParams): Promise<OpenedRequest> {
-  const { ttl, notificationToken, ...request } = params;
+  const { ttl, notificationToken, resource, ...request } = params;
   const { tenant, client } = request;
   const credentials = mintRequestCredentials();
   const createdAt = Date.now();
@@ -60,6 +62,8 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
         callbackTokenHash,
         ...(identified ? userOf(identified) : {}),
         scope: request.scope,
+        ...(resource ? { resource } : {}),
+        ...(request.authorizationDetails ? { authorizationDetailsJson: JSON.stringify(request.authorizationDetails) } : {}),
         ...(request.acrValues ? { acrValues: request.acrValues } : {}),
         ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
         ...(delivery ? { delivery } : {}),

@@ -55,6 +55,10 @@ export interface AuthRequestState {
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
   claimsJson?: string;
   scope: string;
+  /** RFC 8707: the resources the access token is for (its aud); the issuer when absent. */
+  resource?: string[];
+  /** RFC 9396 authorization_details, JSON, as checked at the backchannel endpoint: returned with the tokens and in the access token. */
+  authorizationDetailsJson?: string;
   acrValues?: string[];
   bindingMessage?: string;
   /** Epoch milliseconds. */
@@ -91,6 +95,8 @@ export interface RedeemedGrant {
   userIncarnation?: string;
   claimsJson?: string;
   scope: string;
+  resource?: string[];
+  authorizationDetailsJson?: string;
   clientId: string;
   approval: Approval;
 }
@@ -222,6 +228,8 @@ export function redeemedGrantOf(state: AuthRequestState, sub: string, approval: 
     ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
     ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
     scope: state.scope,
+    ...(state.resource ? { resource: state.resource } : {}),
+    ...(state.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: state.authorizationDetailsJson } : {}),
     clientId: state.clientId,
     approval,
   };

@@ -7,7 +7,7 @@ import type { ClientRecord } from '../clients/store.ts';
 import { openGrant } from '../grants/token-grant.ts';
 import type { SigningKey } from '../keys/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
+import { authorizationDetailsOf, mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
 import type { RedeemedGrant } from './state.ts';
 
 /** The token response for an approval already consumed (design principle 7), signed with `key` at `now` (epoch s). */
@@ -22,6 +22,15 @@ export async function issueRedeemedGrant(
   extras?: IdTokenExtras,
 ): Promise<TokenResponse> {
   const { grantId, refreshToken } = await openGrant(env, tenant, issuer, client, grant, now);
-  const minted = { issuer, clientId: grant.clientId, sub: grant.sub, scope: grant.scope, ...grant.approval, grantId };
+  const minted = {
+    issuer,
+    clientId: grant.clientId,
+    sub: grant.sub,
+    scope: grant.scope,
+    ...(grant.resource ? { resource: grant.resource } : {}),
+    ...authorizationDetailsOf(grant),
+    ...grant.approval,
+    grantId,
+  };
   return mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras);
 }

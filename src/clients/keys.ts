@@ -23,22 +23,14 @@ async function cappedFetch(url: string, options: RequestInit & { signal?: AbortS
   return new Response(body, { status: response.status, headers: response.headers });
 }
 
-// One remote key set per (tenant, client, uri) per isolate: jose keeps its cache and cooldown in it.
+// One remote key set per (tenant, owner, uri) per isolate: jose keeps its cache and cooldown in it.
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
 
-/** What a client's assertion is verified with; undefined when the client has none (no secret issued yet). */
-export async function assertionKeyOf(env: Env, client: ClientRecord): Promise<Uint8Array | JWTVerifyGetKey | undefined> {
-  const { metadata } = client;
-  if (metadata.token_endpoint_auth_method === 'client_secret_jwt') {
-    const secret = await hmacSecretOf(env, client);
-    return secret === undefined ? undefined : utf8(secret);
-  }
-  if (metadata.jwks) return createLocalJWKSet(metadata.jwks as unknown as JSONWebKeySet);
-  if (metadata.jwks_uri === undefined) return undefined;
-  const cacheKey = `${client.tenantId}/${client.clientId}/${metadata.jwks_uri}`;
+/** The key set at `uri`, fetched within the caps above and cached per isolate under `cacheKey`. */
+export function remoteKeySet(cacheKey: string, uri: string): JWTVerifyGetKey {
   let keySet = remoteKeySets.get(cacheKey);
   if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+    keySet = createRemoteJWKSet(new URL(uri), {
       timeoutDuration: JWKS_TIMEOUT_MS,
       cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
       cacheMaxAge: JWKS_CACHE_MS,
@@ -47,4 +39,23 @@ export async function assertionKeyOf(env: Env, client: ClientRecord): Promise<Ui
     remoteKeySets.set(cacheKey, keySet);
   }
   return keySet;
+}
+
+/** A key set given inline (`jwks`) or by reference (`jwks_uri`); undefined when neither is. */
+export function keySetOf(cacheKey: string, source: { jwks?: unknown; jwks_uri?: string }): JWTVerifyGetKey | undefined {
+  if (source.jwks) return createLocalJWKSet(source.jwks as JSONWebKeySet);
+  return source.jwks_uri === undefined ? undefined : remoteKeySet(`${cacheKey}/${source.jwks_uri}`, source.jwks_uri);
+}
+
+/** The client's registered public keys (private_key_jwt, request objects, login_hint_tokens it signs). */
+export const publicKeysOf = (client: ClientRecord) => keySetOf(`${client.tenantId}/client/${client.clientId}`, client.metadata);
+
+/** What a client's assertion is verified with; undefined when the client has none (no secret issued yet). */
+export async function assertionKeyOf(env: Env, client: ClientRecord): Promise<Uint8Array | JWTVerifyGetKey | undefined> {
+  const { metadata } = client;
+  if (metadata.token_endpoint_auth_method === 'client_secret_jwt') {
+    const secret = await hmacSecretOf(env, client);
+    return secret === undefined ? undefined : utf8(secret);
+  }
+  return publicKeysOf(client);
 }

@@ -26,11 +26,7 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 export const SUPPORTED_DELIVERY_MODES = ['poll', 'ping', 'push'] as const;
 export type DeliveryMode = (typeof SUPPORTED_DELIVERY_MODES)[number];
 
-const notYet = (what: string) => `${what} is not supported yet`;
-
 /** The metadata the admin API accepts; unknown members are ignored (RFC 7591 §2). */
-const notYetMember = (what: string) => z.optional(z.undefined({ error: notYet(what) }));
-
 const clientMetadataSchema = z.object({
   client_name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   token_endpoint_auth_method: z._default(z.string(), 'client_secret_basic'),
@@ -38,9 +34,10 @@ const clientMetadataSchema = z.object({
   backchannel_token_delivery_mode: z._default(z.string(), 'poll'),
   backchannel_client_notification_endpoint: z.optional(z.string()),
   backchannel_user_code_parameter: z._default(z.boolean(), false),
-  backchannel_authentication_request_signing_alg: notYetMember(
-    'backchannel_authentication_request_signing_alg (signed request objects)',
-  ),
+  // CIBA §4: when registered, every authentication request is a request object signed with it.
+  backchannel_authentication_request_signing_alg: z.optional(z.enum(ASYMMETRIC_ALGS)),
+  // RFC 9396 §10: the authorization_details types this client may request.
+  authorization_details_types: z.optional(z.array(z.string().check(z.minLength(1)))),
   token_endpoint_auth_signing_alg: z.optional(z.string()),
   jwks: z.optional(
     z.strictObject({
@@ -113,7 +110,10 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
       throw invalidClientMetadata(`token_endpoint_auth_signing_alg: must be one of ${ASYMMETRIC_ALGS.join(', ')} for private_key_jwt`);
     }
   } else {
-    if (hasKeys) throw invalidClientMetadata(`jwks and jwks_uri: not used by ${method}, which authenticates with a secret`);
+    // A secret client's own keys serve only its signed authentication requests.
+    if (hasKeys && metadata.backchannel_authentication_request_signing_alg === undefined) {
+      throw invalidClientMetadata(`jwks and jwks_uri: not used by ${method}, which authenticates with a secret`);
+    }
     if (method === 'client_secret_jwt') {
       if (alg !== undefined && !(HMAC_ALGS as readonly string[]).includes(alg)) {
         throw invalidClientMetadata(`token_endpoint_auth_signing_alg: must be one of ${HMAC_ALGS.join(', ')} for client_secret_jwt`);
@@ -121,6 +121,9 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
     } else if (alg !== undefined) {
       throw invalidClientMetadata(`token_endpoint_auth_signing_alg: not used by ${method}`);
     }
+  }
+  if (metadata.backchannel_authentication_request_signing_alg !== undefined && !hasKeys) {
+    throw invalidClientMetadata('jwks or jwks_uri: required with backchannel_authentication_request_signing_alg');
   }
   if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
     throw invalidClientMetadata('jwks_uri must be an https URL');

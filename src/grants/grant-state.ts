@@ -16,6 +16,9 @@ export interface GrantState {
   claimsJson?: string;
   /** The scope granted; a refresh may narrow what it asks for, never widen this. */
   scope: string;
+  /** RFC 8707 and RFC 9396, as granted: every access token of the grant carries them. */
+  resource?: string[];
+  authorizationDetailsJson?: string;
   approval: Approval;
   /** SHA-256 of the refresh token that may be used next; absent when the client has no refresh grant. */
   refreshHash?: string;

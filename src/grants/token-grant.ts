@@ -3,7 +3,7 @@
 // revocation ask it whether the grant still stands; refresh tokens lead to it like auth_req_ids do.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
-import type { Approval } from '../ciba/state.ts';
+import type { RedeemedGrant } from '../ciba/state.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import { randomBytes, sha256 } from '../lib/crypto.ts';
 import { base64url, fromBase64url } from '../lib/encoding.ts';
@@ -90,7 +90,7 @@ export async function openGrant(
   tenant: TenantRecord,
   issuer: string,
   client: ClientRecord,
-  grant: { sub: string; userIncarnation?: string; claimsJson?: string; scope: string; approval: Approval },
+  grant: Pick<RedeemedGrant, 'sub' | 'userIncarnation' | 'claimsJson' | 'scope' | 'resource' | 'authorizationDetailsJson' | 'approval'>,
   now: number,
 ): Promise<{ grantId: string; refreshToken?: string }> {
   const grantId = newGrantId();
@@ -108,6 +108,8 @@ export async function openGrant(
     ...(grant.userIncarnation !== undefined ? { userIncarnation: grant.userIncarnation } : {}),
     ...(grant.claimsJson !== undefined ? { claimsJson: grant.claimsJson } : {}),
     scope: grant.scope,
+    ...(grant.resource ? { resource: grant.resource } : {}),
+    ...(grant.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: grant.authorizationDetailsJson } : {}),
     approval: grant.approval,
     ...(refreshToken ? { refreshHash: await sha256(refreshToken) } : {}),
     spentHashes: [],

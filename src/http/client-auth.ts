@@ -3,20 +3,20 @@
 // failure is 401 invalid_client with WWW-Authenticate; jose's error codes, never its messages,
 // decide what the description says.
 import type { Context } from 'hono';
-import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import type { AppEnv } from '../env.ts';
 import { invalidClient } from '../errors.ts';
 import { assertionKeyOf } from '../clients/keys.ts';
+import { describeJwtFailure } from '../lib/jwt-failure.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, getClient, type ClientAuthMethod, type ClientRecord } from '../clients/store.ts';
 import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
+import { CLOCK_SKEW_S } from '../lib/time.ts';
 import { spendJti } from '../replay/guard.ts';
 import type { FormParams } from './form.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** An assertion's `exp` may lie at most this far ahead (contract §2). */
 export const MAX_ASSERTION_LIFETIME_S = 300;
-/** `iat` and `nbf` may lie this far in the future (clock skew). */
-export const CLOCK_SKEW_S = 60;
 
 interface BasicCredentials {
   clientId: string;
@@ -46,18 +46,6 @@ type Presented =
   | { kind: 'secret'; method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
   | { kind: 'assertion'; clientId: string; assertion: string };
 
-/** Why a verified-looking assertion is refused, by jose's error code. */
-function describeJoseFailure(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'The client assertion has expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `The client assertion's ${err.claim} claim is not acceptable`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return "The client assertion's algorithm is not allowed for this client";
-  if (err instanceof errors.JWSSignatureVerificationFailed) return "The client assertion's signature does not verify";
-  if (err instanceof errors.JWKSNoMatchingKey) return "No key of the client's matches the client assertion";
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return "Several of the client's keys match the client assertion; give a kid";
-  if (err instanceof errors.JWKSTimeout) return "The client's jwks_uri did not answer in time";
-  if (err instanceof errors.JOSEError) return `The client assertion is not valid (${err.code})`;
-  return "The client's keys could not be read";
-}
 
 /** Authenticates the calling client from the header and form; returns its record. */
 export async function authenticateClient(c: Context<AppEnv>, form: FormParams): Promise<ClientRecord> {
@@ -140,7 +128,7 @@ async function verifyAssertion(
   try {
     key = await assertionKeyOf(c.env, client);
   } catch (err) {
-    throw fail(describeJoseFailure(err));
+    throw fail(describeJwtFailure(err, 'client assertion', "the client's"));
   }
   if (key === undefined) throw fail('This client has no secret yet; the operator must issue one');
   let payload: JWTPayload;
@@ -155,7 +143,7 @@ async function verifyAssertion(
     };
     ({ payload } = key instanceof Uint8Array ? await jwtVerify(assertion, key, options) : await jwtVerify(assertion, key, options));
   } catch (err) {
-    throw fail(describeJoseFailure(err));
+    throw fail(describeJwtFailure(err, 'client assertion', "the client's"));
   }
   const now = Math.floor(Date.now() / 1000);
   const { exp, iat, jti } = payload as { exp: number; iat?: number; jti: unknown };

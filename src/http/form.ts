@@ -45,6 +45,11 @@ export class FormParams {
     return (this.#values.get(name) ?? []).filter((v) => v !== '');
   }
 
+  /** The names of every parameter given. */
+  names(): string[] {
+    return [...this.#values.keys()];
+  }
+
   isRepeated(name: string): boolean {
     return (this.#values.get(name)?.length ?? 0) > 1;
   }

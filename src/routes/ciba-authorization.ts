@@ -1,5 +1,5 @@
 // POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, contract §3).
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
@@ -9,16 +9,17 @@ import { route } from '../http/route.ts';
 import { openAuthRequest } from '../ciba/open-request.ts';
 import {
   checkAcrValues,
+  checkAuthorizationDetails,
   checkBindingMessage,
   checkClientNotificationToken,
-  checkHint,
   checkRequestedExpiry,
+  checkResource,
   checkScope,
   checkUserCodePresence,
 } from '../ciba/checks.ts';
-
-/** Parameters this endpoint does not take yet; refusing them beats silently ignoring them. */
-const NOT_YET = ['request', 'request_uri', 'resource', 'authorization_details'];
+import { pickHint, verifyHint } from '../ciba/hints.ts';
+import { assertOnlyClientAuthentication, paramsFromClaims, paramsFromForm, type BackchannelParams } from '../ciba/params.ts';
+import { verifyRequestObject } from '../ciba/request-object.ts';
 
 export const cibaAuthorization = new Hono<AppEnv>();
 
@@ -28,35 +29,56 @@ route(cibaAuthorization, '/', {
     const client = await authenticateClient(c, form);
     form.assertWellFormed();
     const tenant = c.get('tenant');
+    const issuer = c.get('issuer');
     const { settings } = tenant;
 
     if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
       throw unauthorizedClient('This client may not use CIBA');
     }
-    const unsupported = NOT_YET.find((name) => form.getAll(name).length > 0);
-    if (unsupported) throw invalidRequest(`The ${unsupported} parameter is not supported yet`);
-    const scopes = checkScope(form.get('scope'), settings.scopes, client.metadata.scope?.split(' '));
-    const hint = checkHint(form);
-    if (hint.kind !== 'login_hint') throw invalidRequest(`${hint.kind} is not supported yet; use login_hint`);
+    if (form.getAll('request_uri').length > 0) throw invalidRequest('request_uri is not supported; send the request object as request');
+    // CIBA §7.1.1: a signed request carries every parameter; a client that registered an algorithm must sign.
+    const requestObject = form.get('request');
+    let params: BackchannelParams;
+    if (requestObject !== undefined) {
+      assertOnlyClientAuthentication(form);
+      params = paramsFromClaims(await verifyRequestObject(c.env, client, issuer, requestObject));
+    } else if (client.metadata.backchannel_authentication_request_signing_alg !== undefined) {
+      throw invalidRequest('This client must send its authentication request as a signed request object');
+    } else {
+      params = paramsFromForm(form);
+    }
+
+    const scopes = checkScope(params.scope, settings.scopes, client.metadata.scope?.split(' '));
+    const givenHint = pickHint(params);
     const mode = client.metadata.backchannel_token_delivery_mode;
-    const notificationToken = checkClientNotificationToken(form.get('client_notification_token'), mode);
-    const bindingMessage = checkBindingMessage(form.get('binding_message'));
+    const notificationToken = checkClientNotificationToken(params.client_notification_token, mode);
+    const bindingMessage = checkBindingMessage(params.binding_message);
     const userCode = checkUserCodePresence(
-      form.get('user_code'),
+      params.user_code,
       settings.backchannel_user_code_parameter_supported && client.metadata.backchannel_user_code_parameter,
     );
-    const ttl = checkRequestedExpiry(form.get('requested_expiry'), settings.auth_req_ttl, settings.max_auth_req_ttl);
-    const acrValues = checkAcrValues(form.get('acr_values'));
+    const ttl = checkRequestedExpiry(params.requested_expiry, settings.auth_req_ttl, settings.max_auth_req_ttl);
+    const acrValues = checkAcrValues(params.acr_values);
+    const resource = checkResource(params.resource, settings.resources);
+    const authorizationDetails = checkAuthorizationDetails(
+      params.authorization_details,
+      settings.authorization_details_types_supported,
+      client.metadata.authorization_details_types,
+    );
+    // A signed hint is verified last: it may fetch keys, and a request refused earlier costs nothing.
+    const hint = await verifyHint({ env: c.env, tenant, issuer, client }, givenHint);
 
     const { authReqId } = await openAuthRequest(c.env, {
       tenant,
-      issuer: c.get('issuer'),
+      issuer,
       client,
-      loginHint: hint.value,
+      hint,
       scope: scopes.join(' '),
       ...(acrValues ? { acrValues } : {}),
       ...(bindingMessage !== undefined ? { bindingMessage } : {}),
       ...(userCode !== undefined ? { userCode } : {}),
+      ...(resource ? { resource } : {}),
+      ...(authorizationDetails ? { authorizationDetails } : {}),
       ttl,
       ...(mode !== 'poll' && notificationToken !== undefined ? { notificationToken } : {}),
     });

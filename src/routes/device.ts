@@ -1,7 +1,7 @@
 // GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5): the user names
 // themself, sees their pending requests and approves (choosing the method) or denies. Plain HTML
 // forms, no JavaScript. Decisions go through the same rules as POST {issuer}/ciba/callback.
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppEnv } from '../env.ts';
@@ -36,6 +36,7 @@ body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0
 .request{border:1px solid #c9d1d9;border-radius:.5rem;padding:1rem;margin:1rem 0}
 .binding{font-size:1.4rem;font-weight:600;letter-spacing:.05em}
 button{padding:.5rem 1rem;margin-right:.5rem}
+.details dt{font-weight:600}.details dd{margin:0 0 .5rem 1rem}
 .notice{background:#eef6ee;border-radius:.5rem;padding:.5rem 1rem}
 </style>
 </head>
@@ -48,11 +49,32 @@ const signInForm = (tenantId: string) => html`<h1>Sign in to your device</h1>
 <button type="submit">Show my requests</button>
 </form>`;
 
+/** A member's value in words: text as it is, lists joined, anything else as JSON. */
+const shown = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)
+      ? value.join(', ')
+      : JSON.stringify(value);
+
+/** RFC 9396 authorization_details, readable: one list per detail, headed by its type. */
+const detailsOf = (json: string | undefined) => {
+  if (json === undefined) return '';
+  const details = JSON.parse(json) as { type: string; [member: string]: unknown }[];
+  return html`<div class="details"><p>Details you are approving:</p>
+${details.map(
+  ({ type, ...members }) => html`<h3>${type}</h3>
+<dl>${Object.entries(members).map(([name, value]) => html`<dt>${name}</dt><dd>${shown(value)}</dd>`)}</dl>`,
+)}</div>`;
+};
+
 const requestCard = (tenantId: string, loginHint: string, entry: Omit<InboxEntry, 'callbackToken'>) => html`
 <section class="request" data-request-id="${entry.requestId}">
 <h2>${entry.clientName} asks you to sign in</h2>
 ${entry.bindingMessage ? html`<p>Check that this matches the other screen: <span class="binding">${entry.bindingMessage}</span></p>` : ''}
 <p>Access requested: <code>${entry.scope}</code></p>
+${detailsOf(entry.authorizationDetailsJson)}
+${entry.acrValues ? html`<p>Assurance asked for: <code>${entry.acrValues.join(' ')}</code></p>` : ''}
 <p>Expires at ${new Date(entry.expiresAt).toISOString()}</p>
 <form method="post" action="/${tenantId}/device">
 <input type="hidden" name="login_hint" value="${loginHint}">

@@ -1,9 +1,10 @@
 // GET /{tenant}/as/.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3, CIBA §4):
 // exactly what is built, nothing more.
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { AppEnv } from '../env.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
+import { REQUEST_OBJECT_ALGS } from '../ciba/request-object.ts';
 import { getKeySet, signingAlgsOf } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
@@ -42,6 +43,11 @@ route(discovery, '/', {
         request_uri_parameter_supported: false,
         backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
         backchannel_user_code_parameter_supported: settings.backchannel_user_code_parameter_supported,
+        backchannel_authentication_request_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
+        ...(settings.authorization_details_types_supported.length > 0
+          ? { authorization_details_types_supported: settings.authorization_details_types_supported }
+          : {}),
+        ...(settings.acr_values_supported?.length ? { acr_values_supported: settings.acr_values_supported } : {}),
       },
       200,
       { 'Cache-Control': 'public, max-age=300' },

@@ -2,7 +2,7 @@
 // clients (its resource servers): an access token or refresh token of this tenant whose grant still
 // stands is active; anything else, another tenant's included, is only `{"active": false}`.
 // `token_type_hint` is a hint, not a filter.
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';
@@ -41,6 +41,8 @@ route(introspect, '/', {
           sub: grant.sub,
           iss: issuer,
           exp: Math.floor(grant.expiresAt / 1000),
+          ...(grant.resource ? { aud: grant.resource.length === 1 ? grant.resource[0] : grant.resource } : {}),
+          ...(grant.authorizationDetailsJson !== undefined ? { authorization_details: JSON.parse(grant.authorizationDetailsJson) } : {}),
         },
         200,
         noStoreHeaders,
@@ -60,6 +62,8 @@ route(introspect, '/', {
         exp: claims.exp,
         iat: claims.iat,
         jti: claims.jti,
+        // RFC 9396 §9.2: the authorization details the token carries.
+        ...(claims.authorization_details !== undefined ? { authorization_details: claims.authorization_details } : {}),
       },
       200,
       noStoreHeaders,

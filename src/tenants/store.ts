@@ -69,6 +69,8 @@ export const tenantSettingsSchema = z
     ]),
     resources: z._default(z.array(absoluteUri), []),
     authorization_details_types_supported: z._default(z.array(z.string().check(z.minLength(1))), []),
+    // The acr values the tenant's authenticator can achieve, advertised in discovery when given.
+    acr_values_supported: z._default(z.array(z.string().check(z.regex(/^[\x21-\x7E]+$/, 'not a valid acr value'))), []),
     backchannel_user_code_parameter_supported: z._default(z.boolean(), false),
     trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
   })

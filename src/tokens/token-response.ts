@@ -1,5 +1,6 @@
 // Minting the token response for an approved CIBA grant: an RFC 9068 access token and an OpenID
 // Connect ID token. Knows nothing of CIBA beyond the grant's fields.
+import type { AuthorizationDetail } from '../ciba/checks.ts';
 import type { SigningKey } from '../keys/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { base64url, utf8 } from '../lib/encoding.ts';
@@ -21,6 +22,10 @@ export interface GrantToMint extends AuthenticationFacts {
   clientId: string;
   sub: string;
   scope: string;
+  /** RFC 8707: the access token's audience; the issuer when absent. */
+  resource?: string[];
+  /** RFC 9396: returned with the tokens and carried by the access token. */
+  authorizationDetails?: AuthorizationDetail[];
   /** The grant the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
   grantId: string;
   /** A refresh token to hand out with them, when the client has the refresh_token grant. */
@@ -34,6 +39,7 @@ export interface TokenResponse {
   id_token: string;
   scope: string;
   authentication_method: string;
+  authorization_details?: AuthorizationDetail[];
   refresh_token?: string;
 }
 
@@ -50,6 +56,14 @@ async function halfHashOf(token: string, alg: SigningKey['alg']): Promise<string
   const digest = new Uint8Array(await crypto.subtle.digest(alg === 'EdDSA' ? 'SHA-512' : 'SHA-256', utf8(token)));
   return base64url(digest.subarray(0, digest.length / 2));
 }
+
+/** The grant's stored authorization_details, parsed for minting. */
+export const authorizationDetailsOf = ({ authorizationDetailsJson }: { authorizationDetailsJson?: string }) =>
+  authorizationDetailsJson === undefined ? {} : { authorizationDetails: JSON.parse(authorizationDetailsJson) as AuthorizationDetail[] };
+
+/** The access token's `aud` (RFC 8707 §2, RFC 9068 §3): the resources asked for, else the issuer. */
+const audienceOf = ({ resource, issuer }: Pick<GrantToMint, 'resource' | 'issuer'>): string | string[] =>
+  !resource ? issuer : resource.length === 1 ? resource[0]! : resource;
 
 /** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
 export async function mintTokenResponse(
@@ -70,9 +84,10 @@ export async function mintTokenResponse(
     {
       iss: grant.issuer,
       sub: grant.sub,
-      aud: grant.issuer,
+      aud: audienceOf(grant),
       client_id: grant.clientId,
       scope: grant.scope,
+      ...(grant.authorizationDetails ? { authorization_details: grant.authorizationDetails } : {}),
       iat: now,
       exp: now + settings.access_token_ttl,
       jti: randomToken(16),
@@ -107,6 +122,7 @@ export async function mintTokenResponse(
     id_token: idToken,
     scope: grant.scope,
     authentication_method: grant.authenticationMethod,
+    ...(grant.authorizationDetails ? { authorization_details: grant.authorizationDetails } : {}),
     ...(grant.refreshToken ? { refresh_token: grant.refreshToken } : {}),
   };
 }

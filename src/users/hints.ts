@@ -5,7 +5,7 @@ import type { TenantRef } from '../tenants/ref.ts';
 import { invalidRequest, unknownUserId } from '../errors.ts';
 import { findUserByLoginHint, getUser, type UserRecord } from './store.ts';
 
-type SubjectIdentifier =
+export type SubjectIdentifier =
   | { format: 'email'; email: string }
   | { format: 'phone_number'; phone_number: string }
   | { format: 'iss_sub'; iss: string; sub: string }
@@ -55,20 +55,33 @@ export async function findUserBySubjectIdentifier(
   }
 }
 
-/** The user a login_hint names; unknown_user_id when there is none. */
-export async function resolveLoginHint(env: Env, tenant: TenantRef, issuer: string, hint: string): Promise<UserRecord> {
-  let user: UserRecord | undefined;
-  if (hint.trimStart().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(hint);
-    } catch {
-      throw invalidRequest('login_hint looks like JSON but does not parse');
-    }
-    user = await findUserBySubjectIdentifier(env, tenant, issuer, parseSubjectIdentifier(parsed));
-  } else {
-    user = await findUserByLoginHint(env, tenant, hint);
+/**
+ * Who the request names, once its hint is read and, for the signed hints, verified
+ * (ciba/hints.ts): a login_hint as given, an id_token_hint's sub, a login_hint_token's sub_id.
+ */
+export type UserHint =
+  | { kind: 'login_hint'; value: string }
+  | { kind: 'id_token_hint'; sub: string }
+  | { kind: 'login_hint_token'; subId: SubjectIdentifier };
+
+/** The directory user a login_hint names, if any. */
+async function findUserByLoginHintParameter(env: Env, tenant: TenantRef, issuer: string, hint: string) {
+  if (!hint.trimStart().startsWith('{')) return findUserByLoginHint(env, tenant, hint);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(hint);
+  } catch {
+    throw invalidRequest('login_hint looks like JSON but does not parse');
   }
+  return findUserBySubjectIdentifier(env, tenant, issuer, parseSubjectIdentifier(parsed));
+}
+
+/** The directory user the hint names; unknown_user_id when there is none. */
+export async function resolveUserHint(env: Env, tenant: TenantRef, issuer: string, hint: UserHint): Promise<UserRecord> {
+  let user: UserRecord | undefined;
+  if (hint.kind === 'login_hint') user = await findUserByLoginHintParameter(env, tenant, issuer, hint.value);
+  else if (hint.kind === 'id_token_hint') user = await getUser(env, tenant, hint.sub);
+  else user = await findUserBySubjectIdentifier(env, tenant, issuer, hint.subId);
   if (!user) throw unknownUserId('No user matches the hint');
   return user;
 }

@@ -51,6 +51,7 @@ describe('discovery document', () => {
       request_uri_parameter_supported: false,
       backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
       backchannel_user_code_parameter_supported: false,
+      backchannel_authentication_request_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     });
   });
 
@@ -67,7 +68,9 @@ describe('discovery document', () => {
       expect(doc).not.toHaveProperty(name);
     }
     expect(doc.grant_types_supported).not.toContain('authorization_code');
-    expect(doc).not.toHaveProperty('backchannel_authentication_request_signing_alg_values_supported');
+    // Members of features a tenant has not configured are left out.
+    expect(doc).not.toHaveProperty('authorization_details_types_supported');
+    expect(doc).not.toHaveProperty('acr_values_supported');
     // And those paths really are absent.
     await expectOAuthError(await call(`/${tenant}/as/authorize`), 404, 'invalid_request');
     await expectOAuthError(await postForm(`/${tenant}/as/register`, { client_name: 'x' }), 404, 'invalid_request');
