@@ -1,5 +1,5 @@
 // POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, contract §3).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';

@@ -1,5 +1,5 @@
 // POST /{tenant}/as/ciba/callback — the authenticator's decision (contract §5).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidToken } from '../errors.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';

@@ -1,7 +1,7 @@
 // GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5): the user names
 // themself, sees their pending requests and approves (choosing the method) or denies. Plain HTML
 // forms, no JavaScript. Decisions go through the same rules as POST {issuer}/ciba/callback.
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppEnv } from '../env.ts';

@@ -2,7 +2,7 @@
 // clients (its resource servers): an access token or refresh token of this tenant whose grant still
 // stands is active; anything else, another tenant's included, is only `{"active": false}`.
 // `token_type_hint` is a hint, not a filter.
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';

@@ -1,5 +1,5 @@
 // GET /{tenant}/as/jwks — the tenant's public signing keys (RFC 7517).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { JWKS_MAX_AGE_S, publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';

@@ -1,7 +1,7 @@
 // POST /{tenant}/as/revoke — token revocation (RFC 7009): a client revokes one of its own refresh or
 // access tokens, which ends the whole grant. Always 200, whatever the token was (unknown, another
 // client's, already revoked), so nothing is revealed. `token_type_hint` is a hint, not a filter.
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';

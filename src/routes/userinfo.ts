@@ -1,7 +1,7 @@
 // GET/POST /{tenant}/as/userinfo — OpenID Connect UserInfo (Core §5.3, RFC 6750 §2): a bearer access
 // token of this tenant whose grant still stands, in the header or the form, never both; the claims
 // its scope allows, from the directory or from what the webhook authenticator returned.
-import { Hono } from 'hono/tiny';
+import { Hono } from '../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { insufficientScope, invalidRequest, invalidToken, noStoreHeaders } from '../errors.ts';

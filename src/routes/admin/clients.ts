@@ -1,5 +1,5 @@
 // Admin API: clients (RFC 7591 metadata) and their secrets (contract §6).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';

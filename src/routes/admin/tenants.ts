@@ -1,5 +1,5 @@
 // Admin API: tenants and their signing keys (contract §6).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
 import { existingTenant, tenantIdParam } from '../../http/admin.ts';

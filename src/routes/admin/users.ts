@@ -1,5 +1,5 @@
 // Admin API: the built-in directory's users (contract §6).
-import { Hono } from 'hono/tiny';
+import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { invalidRequest, notFound, parseOrThrow } from '../../errors.ts';
