@@ -54,14 +54,43 @@ export class AuthRequest extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
-  /** A token-endpoint poll; redeems an approved request exactly once (CIBA §11). */
-  async poll(input: PollInput): Promise<PollOutcome> {
-    return this.#apply(poll(this.#load(), input, Date.now()));
+  /** Long polls waiting for this request to change: woken by a decision, a cancellation or expiry. */
+  readonly #waiters = new Set<() => void>();
+
+  /**
+   * A token-endpoint poll; redeems an approved request exactly once (CIBA §11). With `waitMs`
+   * (long polling, contract §8), a pending poll that keeps the interval is held until the request
+   * changes or the wait runs out, whichever is first, then answered from the state as it is then.
+   */
+  async poll(input: PollInput, waitMs = 0): Promise<PollOutcome> {
+    const outcome = this.#apply(poll(this.#load(), waitMs > 0 ? { ...input, phase: 'hold' } : input, Date.now()));
+    if (outcome.status !== 'held') return outcome;
+    await this.#changeOrTimeout(Math.min(waitMs, outcome.until - Date.now()));
+    return this.#apply(poll(this.#load(), { ...input, phase: 'resumed' }, Date.now()));
+  }
+
+  /** Resolves when #wake is called or after `ms`, whichever is first. */
+  #changeOrTimeout(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.#waiters.add(done);
+    });
+  }
+
+  /** Wakes every held poll: the request has changed. */
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
   }
 
   /** The authenticator's decision (contract §5). */
   async decide(callbackTokenHash: string, tenantIncarnation: string, input: DecisionInput): Promise<DecideOutcome> {
     const outcome = this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
+    if (outcome.status === 'decided') this.#wake();
     await this.#schedule();
     return outcome;
   }
@@ -101,6 +130,7 @@ export class AuthRequest extends DurableObject<Env> {
       }
     }
     const transition = expire(this.#load(), Date.now());
+    this.#wake();
     if (transition.outcome.status === 'delete') {
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();

@@ -86,6 +86,12 @@ export interface PollInput {
   tenantIncarnation: string;
   clientId: string;
   authReqIdHash: string;
+  /**
+   * Long polling (contract §8): `hold` marks a poll that may be held while pending (its pending
+   * answer is `held`, not given yet); `resumed` its second look, when the request changed or the
+   * wait ran out, which the interval rule does not apply to (it was applied on arrival).
+   */
+  phase?: 'hold' | 'resumed';
 }
 
 /** The grant a redeemed request hands to the token endpoint. */
@@ -103,6 +109,7 @@ export interface RedeemedGrant {
 
 export type PollOutcome =
   | { status: 'pending' }
+  | { status: 'held'; until: number }
   | { status: 'slow_down'; interval: number }
   | { status: 'denied' }
   | { status: 'expired' }
@@ -272,13 +279,17 @@ export function poll(
     };
   }
   // Pending: the first poll is never throttled; later ones must keep the interval.
-  if (state.lastPollAt !== undefined && now - state.lastPollAt < state.interval * 1000) {
+  if (input.phase !== 'resumed' && state.lastPollAt !== undefined && now - state.lastPollAt < state.interval * 1000) {
     const interval = state.interval + SLOW_DOWN_STEP_S;
     const next = record({ ...state, interval, lastPollAt: now }, now, 'polled', {
       answer: 'slow_down',
       interval,
     });
     return { next, outcome: { status: 'slow_down', interval } };
+  }
+  if (input.phase === 'hold') {
+    const next = record({ ...state, lastPollAt: now }, now, 'polled', { answer: 'held' });
+    return { next, outcome: { status: 'held', until: state.expiresAt } };
   }
   const next = record({ ...state, lastPollAt: now }, now, 'polled', { answer: 'authorization_pending' });
   return { next, outcome: { status: 'pending' } };

@@ -24,6 +24,8 @@ export const CLIENT_SECRETS = 'client secrets';
 /** JWK members that only private or symmetric keys have: never accepted in a client's key set. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 export const SUPPORTED_DELIVERY_MODES = ['poll', 'ping', 'push'] as const;
+/** The longest a poll may be held (contract §8, docs/operations.md: why 25 s). */
+export const LONG_POLL_MAX_WAIT_S = 25;
 export type DeliveryMode = (typeof SUPPORTED_DELIVERY_MODES)[number];
 
 /** The metadata the admin API accepts; unknown members are ignored (RFC 7591 §2). */
@@ -34,6 +36,8 @@ const clientMetadataSchema = z.object({
   backchannel_token_delivery_mode: z._default(z.string(), 'poll'),
   backchannel_client_notification_endpoint: z.optional(z.string()),
   backchannel_user_code_parameter: z._default(z.boolean(), false),
+  // Contract §8: long polling; each pending poll is held up to this many seconds.
+  backchannel_long_poll_wait: z.optional(z.int().check(z.minimum(1), z.maximum(LONG_POLL_MAX_WAIT_S))),
   // CIBA §4: when registered, every authentication request is a request object signed with it.
   backchannel_authentication_request_signing_alg: z.optional(z.enum(ASYMMETRIC_ALGS)),
   // RFC 9396 §10: the authorization_details types this client may request.
@@ -85,6 +89,9 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   const mode = metadata.backchannel_token_delivery_mode;
   if (!(SUPPORTED_DELIVERY_MODES as readonly string[]).includes(mode)) {
     throw invalidClientMetadata('backchannel_token_delivery_mode: must be poll, ping or push');
+  }
+  if (mode === 'push' && metadata.backchannel_long_poll_wait !== undefined) {
+    throw invalidClientMetadata('backchannel_long_poll_wait: a push client never polls');
   }
   const endpoint = metadata.backchannel_client_notification_endpoint;
   if (mode !== 'poll' && endpoint === undefined) {

@@ -36,9 +36,10 @@ export const cibaGrant: Grant = {
       tenantIncarnation: tenant.incarnation,
       clientId: client.clientId,
       authReqIdHash: await sha256(authReqId),
-    });
+    }, (client.metadata.backchannel_long_poll_wait ?? 0) * 1000);
     switch (outcome.status) {
       case 'pending':
+      case 'held': // never returned by the object, which answers a held poll once it resumes
         throw authorizationPending();
       case 'slow_down':
         throw slowDown(outcome.interval);
