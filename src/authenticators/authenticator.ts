@@ -54,7 +54,7 @@ export interface Authenticator {
    */
   present(env: Env, start: AuthenticationStart, user: IdentifiedUser | undefined): Promise<IdentifiedUser | undefined>;
   /** Takes the request back from the user's device: it will never be honoured. */
-  cancel(env: Env, start: AuthenticationStart, user: IdentifiedUser): Promise<void>;
+  cancel(env: Env, tenant: TenantRecord, request: { requestId: string; sub?: string }): Promise<void>;
   /** Forgets everything held for the user, so a later user with the same sub inherits nothing. */
   forgetUser(env: Env, tenant: TenantRef, sub: string): Promise<void>;
 }

@@ -52,8 +52,8 @@ export const builtin: Authenticator = {
     return user;
   },
 
-  async cancel(env, start, user) {
-    await deviceInboxStub(env, start.tenant, user.sub).remove(start.requestId);
+  async cancel(env, tenant, { requestId, sub }) {
+    if (sub !== undefined) await deviceInboxStub(env, tenant, sub).remove(requestId);
   },
 
   async forgetUser(env, tenant, sub) {

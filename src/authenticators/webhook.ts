@@ -111,11 +111,8 @@ export const webhook: Authenticator = {
   },
 
   /** Tells the authenticator the request will never be honoured, so the device stops asking (one attempt). */
-  async cancel(env, start) {
-    const sent = await send(env, start.tenant, 'ciba.authentication_cancelled', {
-      request_id: start.requestId,
-      tenant: start.tenant.id,
-    });
+  async cancel(env, tenant, { requestId }) {
+    const sent = await send(env, tenant, 'ciba.authentication_cancelled', { request_id: requestId, tenant: tenant.id });
     if (sent.ok) await sent.response.body?.cancel();
     else throw new Error('the webhook authenticator was not told of the cancellation', { cause: sent.cause });
   },

@@ -8,6 +8,7 @@ import { attemptDelivery, mintPushTokens } from './delivery.ts';
 import {
   afterAttempt,
   bindUser,
+  cancel,
   decide,
   expire,
   poll,
@@ -15,6 +16,7 @@ import {
   tokensMinted,
   type BindOutcome,
   type BoundUser,
+  type CancelOutcome,
   type AuthRequestState,
   type DecideOutcome,
   type DecisionInput,
@@ -92,6 +94,13 @@ export class AuthRequest extends DurableObject<Env> {
     const outcome = this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
     if (outcome.status === 'decided') this.#wake();
     await this.#schedule();
+    return outcome;
+  }
+
+  /** Cancellation by the RP (contract §8); wakes held polls, which then answer invalid_grant. */
+  async cancel(input: PollInput): Promise<CancelOutcome> {
+    const outcome = this.#apply(cancel(this.#load(), input, Date.now()));
+    if (outcome.status === 'cancelled') this.#wake();
     return outcome;
   }
 

@@ -91,7 +91,7 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
       const bound = await stub.bindUser(userOf(user));
       if (bound.status !== 'bound') throw new Error('the request vanished while the authenticator answered');
     } catch (err) {
-      await undo(env, start, user ? [() => authenticator.cancel(env, start, user)] : []);
+      await undo(env, start, user ? [() => authenticator.cancel(env, tenant, { requestId: start.requestId, sub: user.sub })] : []);
       throw err;
     }
   }

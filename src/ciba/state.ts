@@ -1,7 +1,7 @@
 // The CIBA request lifecycle as pure functions: pending → approved | denied → redeemed, or expired.
 // Time comes in as an argument (epoch milliseconds); the Durable Object only loads, calls, saves.
 
-export type RequestStatus = 'pending' | 'approved' | 'denied' | 'redeemed' | 'expired';
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'redeemed' | 'expired' | 'cancelled';
 
 /** What the authenticator reported when the user approved (contract §5). */
 export interface Approval {
@@ -260,6 +260,9 @@ export function poll(
   if (state.status === 'redeemed') {
     return { outcome: { status: 'invalid_grant', reason: 'auth_req_id was already redeemed' } };
   }
+  if (state.status === 'cancelled') {
+    return { outcome: { status: 'invalid_grant', reason: 'the client cancelled the request' } };
+  }
   if (state.status === 'expired' || isPastExpiry(state, now)) {
     const next =
       state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
@@ -307,6 +310,8 @@ export function decide(
     return { outcome: { status: 'invalid_token' } };
   }
   if (!input.ok) return { outcome: { status: 'invalid_request', description: input.description } };
+  // A cancelled request answers its authenticator as an expired one does: it will never be honoured.
+  if (state.status === 'cancelled') return { outcome: { status: 'expired' } };
   if (state.status === 'expired' || (isPastExpiry(state, now) && state.status !== 'redeemed')) {
     const next =
       state.status === 'expired' ? undefined : record({ ...state, status: 'expired' }, now, 'expired');
@@ -324,6 +329,35 @@ export function decide(
   return { next: owe(next, now), outcome: { status: 'decided', decision: 'approved' } };
 }
 
+export type CancelOutcome =
+  | { status: 'cancelled'; requestId: string; sub?: string }
+  | { status: 'unchanged' };
+
+/**
+ * Cancellation by the RP (contract §8): a pending, or approved but unredeemed, request of this client
+ * becomes cancelled, and no delivery is owed any more. Anything else (unknown, another client's,
+ * denied, redeemed, expired, already cancelled) changes nothing; the route answers the same either way.
+ */
+export function cancel(state: AuthRequestState | undefined, input: PollInput, now: number): Transition<CancelOutcome> {
+  if (
+    !state ||
+    state.tenantId !== input.tenantId ||
+    state.tenantIncarnation !== input.tenantIncarnation ||
+    state.clientId !== input.clientId ||
+    state.authReqIdHash !== input.authReqIdHash ||
+    (state.status !== 'pending' && state.status !== 'approved') ||
+    isPastExpiry(state, now)
+  ) {
+    return { outcome: { status: 'unchanged' } };
+  }
+  const { outbox: _dropped, ...rest } = state;
+  const next = record({ ...rest, status: 'cancelled' }, now, 'cancelled');
+  return {
+    next,
+    outcome: { status: 'cancelled', requestId: state.requestId, ...(state.sub !== undefined ? { sub: state.sub } : {}) },
+  };
+}
+
 export type AlarmOutcome = { status: 'reschedule'; at: number } | { status: 'delete' };
 
 /** The earlier of `at` and the next delivery attempt. */
@@ -339,7 +373,7 @@ const withOutbox = (state: AuthRequestState, at: number) => Math.min(at, state.o
 export function expire(state: AuthRequestState | undefined, now: number): Transition<AlarmOutcome> {
   if (!state) return { outcome: { status: 'delete' } };
   if (now < state.expiresAt) return { outcome: { status: 'reschedule', at: withOutbox(state, state.expiresAt) } };
-  if (state.status === 'redeemed' || now >= state.expiresAt + EXPIRED_GRACE_MS) {
+  if (state.status === 'redeemed' || state.status === 'cancelled' || now >= state.expiresAt + EXPIRED_GRACE_MS) {
     return { outcome: { status: 'delete' } };
   }
   const graceEnds = state.expiresAt + EXPIRED_GRACE_MS;

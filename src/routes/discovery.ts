@@ -46,6 +46,7 @@ route(discovery, '/', {
         backchannel_authentication_request_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
         // Contract §8: what goes beyond CIBA.
         backchannel_long_poll_supported: true,
+        backchannel_authentication_cancel_endpoint: `${issuer}/ciba/cancel`,
         ...(settings.authorization_details_types_supported.length > 0
           ? { authorization_details_types_supported: settings.authorization_details_types_supported }
           : {}),

@@ -53,6 +53,7 @@ describe('discovery document', () => {
       backchannel_user_code_parameter_supported: false,
       backchannel_authentication_request_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       backchannel_long_poll_supported: true,
+      backchannel_authentication_cancel_endpoint: `${issuer}/ciba/cancel`,
     });
   });
 

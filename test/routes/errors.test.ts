@@ -38,7 +38,7 @@ describe('404', () => {
 });
 
 describe('no path under a tenant reaches a 5xx or leaves the error shape', () => {
-  const bases = ['', '/as', '/as/ciba', '/as/token', '/as/cibaAuthorization', '/as/ciba/callback', '/as/jwks', '/as/.well-known/openid-configuration', '/device'];
+  const bases = ['', '/as', '/as/ciba', '/as/token', '/as/cibaAuthorization', '/as/ciba/callback', '/as/ciba/cancel', '/as/jwks', '/as/.well-known/openid-configuration', '/device'];
   const suffixes = ['/', '/x', '//', '/x/y', '/%2e%2e', '/%00'];
   it.each(bases)('%s with odd suffixes', async (base) => {
     for (const t of [tenant, 'nope']) {
@@ -59,6 +59,7 @@ describe('405 with Allow', () => {
     ['/as/token', 'GET', 'POST'],
     ['/as/cibaAuthorization', 'PUT', 'POST'],
     ['/as/ciba/callback', 'GET', 'POST'],
+    ['/as/ciba/cancel', 'GET', 'POST'],
     ['/as/jwks', 'POST', 'GET, HEAD'],
     ['/as/.well-known/openid-configuration', 'DELETE', 'GET, HEAD'],
     ['/device', 'PUT', 'GET, HEAD, POST'],

@@ -1,0 +1,45 @@
+// POST /{tenant}/as/ciba/cancel — cancellation by the RP (contract §8): a client takes back one of
+// its pending (or approved but unredeemed) requests. Always 200 `{}`, whatever the auth_req_id was
+// (unknown, another client's, decided, redeemed), like RFC 7009, so nothing is revealed. A cancelled
+// request is never honoured: polls answer invalid_grant, the callback 410, and the user's device is
+// told (the built-in inbox drops it; a webhook gets a signed ciba.authentication_cancelled, one attempt).
+import { Hono } from '../http/hono.ts';
+import type { AppEnv } from '../env.ts';
+import { invalidRequest, noStoreHeaders } from '../errors.ts';
+import { authenticatorFor } from '../authenticators/index.ts';
+import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
+import { authenticateClient } from '../http/client-auth.ts';
+import { parseForm } from '../http/form.ts';
+import { route } from '../http/route.ts';
+import { sha256 } from '../lib/crypto.ts';
+
+export const cibaCancel = new Hono<AppEnv>();
+
+route(cibaCancel, '/', {
+  POST: async (c) => {
+    const form = await parseForm(c);
+    const client = await authenticateClient(c, form);
+    form.assertWellFormed();
+    const authReqId = form.get('auth_req_id');
+    if (authReqId === undefined) throw invalidRequest('The auth_req_id parameter is required');
+    const tenant = c.get('tenant');
+    const requestId = requestIdOf(authReqId);
+    if (requestId) {
+      const outcome = await authRequestStub(c.env, tenant.id, requestId).cancel({
+        tenantId: tenant.id,
+        tenantIncarnation: tenant.incarnation,
+        clientId: client.clientId,
+        authReqIdHash: await sha256(authReqId),
+      });
+      if (outcome.status === 'cancelled') {
+        const { requestId: cancelled, sub } = outcome;
+        const told = authenticatorFor(tenant)
+          .cancel(c.env, tenant, { requestId: cancelled, ...(sub !== undefined ? { sub } : {}) })
+          .catch((err: unknown) => console.error('the authenticator was not told of a cancellation', err));
+        // The RP's answer does not wait for the user's device; the platform lets the telling finish.
+        c.executionCtx.waitUntil(told);
+      }
+    }
+    return c.json({}, 200, noStoreHeaders);
+  },
+});
