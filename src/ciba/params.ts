@@ -57,7 +57,8 @@ export function paramsFromForm(form: FormParams): BackchannelParams {
 
 /** CIBA §7.1.1: with a request object, nothing but client authentication may stand outside it. */
 export function assertOnlyClientAuthentication(form: FormParams): void {
-  const outside = form.names().find((name) => !CLIENT_AUTHENTICATION.has(name));
+  // An empty parameter counts as absent (RFC 6749 §3.1), here as everywhere.
+  const outside = form.names().find((name) => !CLIENT_AUTHENTICATION.has(name) && form.getAll(name).length > 0);
   if (outside !== undefined) {
     throw invalidRequest(`With a request object, every authentication request parameter goes inside it; ${outside} was outside`);
   }

@@ -40,11 +40,12 @@ export async function verifyRequestObject(env: Env, client: ClientRecord, issuer
   const now = nowSeconds();
   const { exp, nbf, iat, jti } = payload as { exp: number; nbf: number; iat: number; jti: unknown };
   if (typeof jti !== 'string' || jti === '') throw invalidRequest("The request object's jti claim is not acceptable");
+  // Spent as soon as the signature holds (contract §3), whatever is refused next.
+  const spent = await spendJti(env, client.tenantId, `request object ${client.clientId}`, jti, Math.max(exp, now) * 1000);
+  if (spent.status === 'replayed') throw invalidRequest('The request object was already used');
   if (exp <= now) throw invalidRequest('The request object has expired');
   if (exp - nbf > MAX_REQUEST_OBJECT_LIFETIME_S) throw invalidRequest('The request object lives longer than 60 minutes after its nbf');
   if (nbf < now - MAX_REQUEST_OBJECT_LIFETIME_S) throw invalidRequest("The request object's nbf is more than 60 minutes old");
   if (iat > now + CLOCK_SKEW_S) throw invalidRequest("The request object's iat claim is in the future");
-  const spent = await spendJti(env, client.tenantId, `request object ${client.clientId}`, jti, exp * 1000);
-  if (spent.status === 'replayed') throw invalidRequest('The request object was already used');
   return payload;
 }
