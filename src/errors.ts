@@ -122,6 +122,12 @@ export const AUTHENTICATOR_REASONS = [
   'server_error',
 ] as const satisfies readonly OAuthErrorCode[];
 export type AuthenticatorReason = (typeof AUTHENTICATOR_REASONS)[number];
+/** Contract §8: push-bombing limits, 403 access_denied with Retry-After (seconds). */
+export const userLimitReached = (limit: string, retryAfterS: number) =>
+  new OAuthError('access_denied', `Too many requests for this user (${limit}); try again later`, {
+    status: 403,
+    headers: { 'Retry-After': String(retryAfterS) },
+  });
 export const refusedByAuthenticator = (reason: AuthenticatorReason) =>
   new OAuthError(reason, `The authenticator refused the request: ${reason}`);
 

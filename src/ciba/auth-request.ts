@@ -4,6 +4,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
 import { alarmNoLaterThan } from '../lib/expiring.ts';
+import { guardByName } from '../users/user-guard.ts';
 import { attemptDelivery, mintPushTokens } from './delivery.ts';
 import {
   afterAttempt,
@@ -92,7 +93,10 @@ export class AuthRequest extends DurableObject<Env> {
   /** The authenticator's decision (contract §5). */
   async decide(callbackTokenHash: string, tenantIncarnation: string, input: DecisionInput): Promise<DecideOutcome> {
     const outcome = this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
-    if (outcome.status === 'decided') this.#wake();
+    if (outcome.status === 'decided') {
+      this.#wake();
+      await this.#releaseLimitsSlot();
+    }
     await this.#schedule();
     return outcome;
   }
@@ -100,8 +104,23 @@ export class AuthRequest extends DurableObject<Env> {
   /** Cancellation by the RP (contract §8); wakes held polls, which then answer invalid_grant. */
   async cancel(input: PollInput): Promise<CancelOutcome> {
     const outcome = this.#apply(cancel(this.#load(), input, Date.now()));
-    if (outcome.status === 'cancelled') this.#wake();
+    if (outcome.status === 'cancelled') {
+      this.#wake();
+      await this.#releaseLimitsSlot();
+    }
     return outcome;
+  }
+
+  /**
+   * The request no longer counts as pending for its user (contract §8). A failure only means the
+   * slot frees itself at the request's expiry, so it is logged, never passed on.
+   */
+  async #releaseLimitsSlot(): Promise<void> {
+    const state = this.#load();
+    if (!state?.limitsGuard) return;
+    await guardByName(this.env, state.limitsGuard)
+      .release(state.requestId)
+      .catch((err: unknown) => console.error('releasing a limits slot failed', err));
   }
 
   /** The request's timeline for operators; undefined when unknown to this incarnation of the tenant. */

@@ -65,7 +65,8 @@ async function verifyIdTokenHint({ env, tenant, issuer, client }: HintContext, t
     typ: 'JWT',
     algorithms: [...SIGNING_ALGS],
     requiredClaims: ['sub'],
-    clockTolerance: Infinity,
+    // exp is judged below (or not at all): jose takes only a finite tolerance.
+    clockTolerance: Number.MAX_SAFE_INTEGER,
   });
   if (typeof payload.sub !== 'string' || payload.sub === '') throw invalidRequest("The id_token_hint's sub claim is not acceptable");
   return payload.sub;
@@ -93,7 +94,8 @@ async function verifyLoginHintToken({ tenant, issuer, client }: HintContext, tok
     issuer: iss,
     algorithms: [...ASYMMETRIC_ALGS],
     requiredClaims: ['exp'],
-    clockTolerance: Infinity,
+    // exp is judged below (or not at all): jose takes only a finite tolerance.
+    clockTolerance: Number.MAX_SAFE_INTEGER,
   });
   const now = nowSeconds();
   const { exp, nbf, aud } = payload as { exp: number; nbf?: number; aud?: string | string[] };

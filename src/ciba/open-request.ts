@@ -5,12 +5,15 @@
 // bound to them. Any failure after creation discards the request (and takes it back from the user
 // when they were asked); a failing undo is logged and never masks the cause.
 import type { Env } from '../env.ts';
-import { serverError } from '../errors.ts';
+import { serverError, userLimitReached } from '../errors.ts';
 import type { AuthenticationStart, IdentifiedUser } from '../authenticators/authenticator.ts';
 import { authenticatorFor } from '../authenticators/index.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { sealSecret } from '../lib/secrets.ts';
 import { authRequestStub, mintRequestCredentials } from './auth-req-id.ts';
+import { guardByName, limitsGuardName } from '../users/user-guard.ts';
+import { normalizeLoginHint } from '../users/store.ts';
+import type { UserHint } from '../users/hints.ts';
 import { DELIVERY_SECRETS } from './delivery.ts';
 import { newAuthRequest, type Delivery } from './state.ts';
 
@@ -43,6 +46,14 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   };
   const authenticator = authenticatorFor(tenant);
   const identified = await authenticator.identify(env, start);
+  // Push-bombing limits (contract §8): counted for the user before their device is asked.
+  const limitsGuard = limitsGuardName(tenant, limitsKeyOf(start.hint, identified));
+  const admitted = await guardByName(env, limitsGuard).admit(credentials.requestId, start.expiresAt, {
+    pendingLimit: tenant.settings.user_pending_limit ?? 3,
+    requestLimit: tenant.settings.user_request_limit ?? 10,
+  });
+  if (!admitted.admitted) throw userLimitReached(admitted.limit, admitted.retryAfterS);
+  const release = () => guardByName(env, limitsGuard).release(credentials.requestId);
 
   const [authReqIdHash, callbackTokenHash, delivery] = await Promise.all([
     sha256(credentials.authReqId),
@@ -50,31 +61,38 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
     deliveryFor(env, params, credentials.authReqId),
   ]);
   const stub = authRequestStub(env, tenant.id, credentials.requestId);
-  const stored = await stub.create(
-    newAuthRequest(
-      {
-        tenantId: tenant.id,
-        tenantIncarnation: tenant.incarnation,
-        issuer: request.issuer,
-        requestId: credentials.requestId,
-        clientId: client.clientId,
-        authReqIdHash,
-        callbackTokenHash,
-        ...(identified ? userOf(identified) : {}),
-        scope: request.scope,
-        ...(resource ? { resource } : {}),
-        ...(request.authorizationDetails ? { authorizationDetailsJson: JSON.stringify(request.authorizationDetails) } : {}),
-        ...(request.acrValues ? { acrValues: request.acrValues } : {}),
-        ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
-        ...(delivery ? { delivery } : {}),
-        authenticator: tenant.settings.authenticator.type,
-        createdAt,
-        expiresAt: start.expiresAt,
-        interval: tenant.settings.poll_interval,
-      },
-      Date.now(),
-    ),
-  );
+  let stored: Awaited<ReturnType<typeof stub.create>>;
+  try {
+    stored = await stub.create(
+      newAuthRequest(
+        {
+          tenantId: tenant.id,
+          tenantIncarnation: tenant.incarnation,
+          issuer: request.issuer,
+          requestId: credentials.requestId,
+          clientId: client.clientId,
+          authReqIdHash,
+          callbackTokenHash,
+          ...(identified ? userOf(identified) : {}),
+          limitsGuard,
+          scope: request.scope,
+          ...(resource ? { resource } : {}),
+          ...(request.authorizationDetails ? { authorizationDetailsJson: JSON.stringify(request.authorizationDetails) } : {}),
+          ...(request.acrValues ? { acrValues: request.acrValues } : {}),
+          ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
+          ...(delivery ? { delivery } : {}),
+          authenticator: tenant.settings.authenticator.type,
+          createdAt,
+          expiresAt: start.expiresAt,
+          interval: tenant.settings.poll_interval,
+        },
+        Date.now(),
+      ),
+    );
+  } catch (err) {
+    await release().catch((cause: unknown) => console.error('releasing a limits slot failed', cause));
+    throw err;
+  }
   if (stored.status !== 'created') throw serverError(new Error('auth request id collision'));
 
   let user: IdentifiedUser | undefined;
@@ -82,7 +100,7 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
     user = await authenticator.present(env, start, identified);
   } catch (err) {
     // The authenticator refused or failed and left nothing on the user's device: forget the request.
-    await undo(env, start, []);
+    await undo(env, start, [release]);
     throw err;
   }
   if (!identified) {
@@ -91,11 +109,20 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
       const bound = await stub.bindUser(userOf(user));
       if (bound.status !== 'bound') throw new Error('the request vanished while the authenticator answered');
     } catch (err) {
-      await undo(env, start, user ? [() => authenticator.cancel(env, tenant, { requestId: start.requestId, sub: user.sub })] : []);
+      const cancel = () => authenticator.cancel(env, tenant, { requestId: start.requestId, sub: user!.sub });
+      await undo(env, start, user ? [release, cancel] : [release]);
       throw err;
     }
   }
   return { authReqId: credentials.authReqId };
+}
+
+/** Whom the limits count: the directory user when known, else the user the hint names. */
+function limitsKeyOf(hint: UserHint, identified: IdentifiedUser | undefined): string {
+  if (identified) return `sub:${identified.sub}`;
+  if (hint.kind === 'login_hint') return `login_hint:${normalizeLoginHint(hint.value)}`;
+  if (hint.kind === 'id_token_hint') return `sub:${hint.sub}`;
+  return `sub_id:${JSON.stringify(hint.subId)}`;
 }
 
 /** The user as the request keeps it: a directory user by incarnation, another by the claims the authenticator gave. */

@@ -52,6 +52,8 @@ export interface AuthRequestState {
   sub?: string;
   /** The directory user's incarnation, when the authenticator found the user in the directory. */
   userIncarnation?: string;
+  /** The UserGuard counting this request against its user's limits: told when it stops pending. */
+  limitsGuard?: string;
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
   claimsJson?: string;
   scope: string;

@@ -73,6 +73,9 @@ export const tenantSettingsSchema = z
     acr_values_supported: z._default(z.array(z.string().check(z.regex(/^[\x21-\x7E]+$/, 'not a valid acr value'))), []),
     backchannel_user_code_parameter_supported: z._default(z.boolean(), false),
     trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
+    // Contract §8: push-bombing limits per user, on by default.
+    user_pending_limit: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 3),
+    user_request_limit: z._default(z.int().check(z.minimum(1), z.maximum(10000)), 10),
   })
   .check(
     z.refine((s) => s.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] }),

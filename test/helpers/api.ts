@@ -34,8 +34,15 @@ export function admin(path: string, method = 'GET', body?: unknown): Promise<Res
   return call(`/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
+/**
+ * Push-bombing limits raised far above what a test needs: most tests ask for one user (alice) many
+ * times on purpose. The limits themselves are tested with their defaults and with small values
+ * (routes/limits.test.ts); a test's own settings override these.
+ */
+export const GENEROUS_LIMITS = { user_pending_limit: 1000, user_request_limit: 10000 };
+
 export async function createTenant(settings: Record<string, unknown> = {}, id = uniqueTenantId()): Promise<string> {
-  const res = await admin(`/tenants/${id}`, 'PUT', settings);
+  const res = await admin(`/tenants/${id}`, 'PUT', { ...GENEROUS_LIMITS, ...settings });
   if (res.status !== 201) throw new Error(`tenant: ${res.status} ${await res.text()}`);
   return id;
 }

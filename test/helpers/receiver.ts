@@ -6,7 +6,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { expect, inject } from 'vitest';
 import { app } from '../../src/app.ts';
 import type { Received, ScriptedAnswer } from '../receiver/server.ts';
-import { ADMIN_TOKEN, ORIGIN, createUser, uniqueTenantId, type TestClient } from './api.ts';
+import { ADMIN_TOKEN, GENEROUS_LIMITS, ORIGIN, createUser, uniqueTenantId, type TestClient } from './api.ts';
 
 export type { Received, ScriptedAnswer };
 
@@ -54,6 +54,7 @@ export async function webhookTenant(box: string, settings: Record<string, unknow
   const id = uniqueTenantId('wh');
   const res = await adminInDevelopment(`/tenants/${id}`, 'PUT', {
     authenticator: { type: 'webhook', url: boxUrl(box), secret: WEBHOOK_SECRET },
+    ...GENEROUS_LIMITS,
     ...settings,
   });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -69,7 +70,7 @@ export async function clientInDevelopment(tenant: string, metadata: Record<strin
 
 /** A built-in tenant with alice and a ping or push client whose endpoint is the box. */
 export async function notifiedSetup(mode: 'ping' | 'push', box: string) {
-  const res = await adminInDevelopment(`/tenants/${uniqueTenantId(mode)}`, 'PUT', {});
+  const res = await adminInDevelopment(`/tenants/${uniqueTenantId(mode)}`, 'PUT', GENEROUS_LIMITS);
   const tenant = ((await res.json()) as { tenant: string }).tenant;
   await createUser(tenant);
   const client = await clientInDevelopment(tenant, {

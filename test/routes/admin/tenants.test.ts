@@ -29,6 +29,9 @@ describe('tenants', () => {
       authorization_details_types_supported: [],
       backchannel_user_code_parameter_supported: false,
       trusted_hint_issuers: [],
+      acr_values_supported: [],
+      user_pending_limit: 3,
+      user_request_limit: 10,
     });
     const keys = body.signing_keys as { kid: string; alg: string; created_at: number }[];
     expect(keys).toHaveLength(1);
