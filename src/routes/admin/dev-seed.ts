@@ -16,6 +16,8 @@ export const DEMO = {
   tenant: 'demo',
   clientId: 'demo-rp',
   clientSecret: 'demo-secret',
+  /** The same bank again, long polling (contract §8): the README's walk-through shows both. */
+  longPollClientId: 'demo-rp-live',
   sub: 'alice',
   loginHint: 'alice@example.com',
 } as const;
@@ -44,6 +46,14 @@ route(devSeed, '/seed', {
       );
       await registerClient(c.env, tenant, metadata, now, { clientId: DEMO.clientId, secret: DEMO.clientSecret });
       created.push(`client ${DEMO.clientId}`);
+    }
+    if (!(await getClient(c.env, tenant, DEMO.longPollClientId))) {
+      const metadata = parseClientMetadata(
+        { client_name: 'Demo Bank (live)', token_endpoint_auth_method: 'client_secret_basic', backchannel_long_poll_wait: 25 },
+        true,
+      );
+      await registerClient(c.env, tenant, metadata, now, { clientId: DEMO.longPollClientId, secret: DEMO.clientSecret });
+      created.push(`client ${DEMO.longPollClientId}`);
     }
     if (!(await getUser(c.env, tenant, DEMO.sub))) {
       await putUser(

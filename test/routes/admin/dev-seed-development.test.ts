@@ -21,7 +21,7 @@ describe('the development seed', () => {
   it('creates the demo tenant, client and user once, and the poll flow works with them', async () => {
     const first = await seed();
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ created: ['tenant demo', 'client demo-rp', 'user alice'] });
+    expect(await first.json()).toEqual({ created: ['tenant demo', 'client demo-rp', 'client demo-rp-live', 'user alice'] });
     const again = await seed();
     expect(await again.json()).toEqual({ created: [] });
 
@@ -29,6 +29,13 @@ describe('the development seed', () => {
     const { auth_req_id } = await startRequest('demo', demo);
     await approve('demo', auth_req_id);
     expect((await poll('demo', demo, auth_req_id)).status).toBe(200);
+
+    // demo-rp-live long-polls: its poll is held until alice answers.
+    const live: TestClient = { client_id: 'demo-rp-live', client_secret: 'demo-secret' };
+    const held = await startRequest('demo', live);
+    const tokens = poll('demo', live, held.auth_req_id);
+    await approve('demo', held.auth_req_id);
+    expect((await tokens).status).toBe(200);
   });
 
   it('says so when the local state was made with another key-encryption secret', async () => {
