@@ -20,6 +20,8 @@ export interface AuthenticationStart {
   acrValues?: string[];
   bindingMessage?: string;
   userCode?: string;
+  /** Contract §8: the digest of what the user is shown (ciba/display-hash.ts); an approval may echo it. */
+  displayHash: string;
   /** RFC 9396, checked against the tenant and the client: shown to the user before they decide. */
   authorizationDetails?: AuthorizationDetail[];
   /** Epoch milliseconds. */

@@ -38,6 +38,7 @@ export const builtin: Authenticator = {
       ...(start.bindingMessage !== undefined ? { bindingMessage: start.bindingMessage } : {}),
       ...(start.acrValues !== undefined ? { acrValues: start.acrValues } : {}),
       ...(start.authorizationDetails !== undefined ? { authorizationDetailsJson: JSON.stringify(start.authorizationDetails) } : {}),
+      displayHash: start.displayHash,
       createdAt: start.createdAt,
       expiresAt: start.expiresAt,
       callbackToken: start.callbackToken,

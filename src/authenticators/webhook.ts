@@ -72,6 +72,7 @@ function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
     ...(start.acrValues ? { acr_values: start.acrValues } : {}),
     ...(start.bindingMessage !== undefined ? { binding_message: start.bindingMessage } : {}),
     ...(start.userCode !== undefined ? { user_code: start.userCode } : {}),
+    display_hash: start.displayHash,
     ...(start.authorizationDetails !== undefined ? { authorization_details: start.authorizationDetails } : {}),
     ...hintMember(start.hint),
     expires_at: Math.floor(start.expiresAt / 1000),

@@ -22,6 +22,8 @@ const decisionSchema = z.discriminatedUnion(
       acr: z.optional(token(256)),
       amr: z.optional(z.array(token(64)).check(z.minLength(1), z.maxLength(16))),
       auth_time: z.optional(z.int().check(z.positive())),
+      // Contract §8: the display_hash the device showed, echoed to prove what was approved.
+      display_hash: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256'))),
     }),
     z.object({ status: z.literal('denied') }),
   ],
@@ -54,6 +56,7 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
       ...(decision.amr !== undefined ? { amr: decision.amr } : {}),
       authTime: decision.auth_time ?? now,
     },
+    ...(decision.display_hash !== undefined ? { displayHash: decision.display_hash } : {}),
   };
 }
 

@@ -16,9 +16,11 @@ import { normalizeLoginHint } from '../users/store.ts';
 import type { UserHint } from '../users/hints.ts';
 import { DELIVERY_SECRETS } from './delivery.ts';
 import { newAuthRequest, type Delivery } from './state.ts';
+import { displayHashOf } from './display-hash.ts';
+import { displayName } from '../clients/store.ts';
 
 /** A backchannel request that passed every check of §3, ready to open. */
-export type OpenRequestParams = Omit<AuthenticationStart, 'requestId' | 'callbackToken' | 'createdAt' | 'expiresAt'> & {
+export type OpenRequestParams = Omit<AuthenticationStart, 'requestId' | 'callbackToken' | 'createdAt' | 'expiresAt' | 'displayHash'> & {
   /** Seconds until the request expires. */
   ttl: number;
   /** For ping and push clients: the client_notification_token (CIBA §7.1). */
@@ -37,8 +39,15 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   const { tenant, client } = request;
   const credentials = mintRequestCredentials();
   const createdAt = Date.now();
+  const displayHash = await displayHashOf({
+    ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
+    ...(request.authorizationDetails ? { authorizationDetails: request.authorizationDetails } : {}),
+    clientName: displayName(client),
+    scope: request.scope,
+  });
   const start: AuthenticationStart = {
     ...request,
+    displayHash,
     requestId: credentials.requestId,
     callbackToken: credentials.callbackToken,
     createdAt,
@@ -80,6 +89,7 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
           ...(request.authorizationDetails ? { authorizationDetailsJson: JSON.stringify(request.authorizationDetails) } : {}),
           ...(request.acrValues ? { acrValues: request.acrValues } : {}),
           ...(request.bindingMessage !== undefined ? { bindingMessage: request.bindingMessage } : {}),
+          displayHash,
           ...(delivery ? { delivery } : {}),
           authenticator: tenant.settings.authenticator.type,
           createdAt,

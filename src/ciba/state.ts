@@ -63,6 +63,8 @@ export interface AuthRequestState {
   authorizationDetailsJson?: string;
   acrValues?: string[];
   bindingMessage?: string;
+  /** Contract §8: the digest of what the user is shown (display-hash.ts); an approval that echoes it must match. */
+  displayHash?: string;
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;
@@ -105,6 +107,7 @@ export interface RedeemedGrant {
   scope: string;
   resource?: string[];
   authorizationDetailsJson?: string;
+  bindingMessage?: string;
   clientId: string;
   approval: Approval;
 }
@@ -119,7 +122,7 @@ export type PollOutcome =
   | { status: 'approved'; grant: RedeemedGrant };
 
 export type DecisionInput =
-  | { ok: true; status: 'approved'; approval: Approval }
+  | { ok: true; status: 'approved'; approval: Approval; displayHash?: string }
   | { ok: true; status: 'denied' }
   | { ok: false; description: string };
 
@@ -239,6 +242,7 @@ export function redeemedGrantOf(state: AuthRequestState, sub: string, approval: 
     scope: state.scope,
     ...(state.resource ? { resource: state.resource } : {}),
     ...(state.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: state.authorizationDetailsJson } : {}),
+    ...(state.bindingMessage !== undefined ? { bindingMessage: state.bindingMessage } : {}),
     clientId: state.clientId,
     approval,
   };
@@ -312,6 +316,11 @@ export function decide(
     return { outcome: { status: 'invalid_token' } };
   }
   if (!input.ok) return { outcome: { status: 'invalid_request', description: input.description } };
+  // What-you-see binding: an approval that says what the device showed must have shown this request.
+  const confirmed = input.status === 'approved' && input.displayHash !== undefined;
+  if (confirmed && input.displayHash !== state.displayHash) {
+    return { outcome: { status: 'invalid_request', description: 'display_hash does not match what this request shows' } };
+  }
   // A cancelled request answers its authenticator as an expired one does: it will never be honoured.
   if (state.status === 'cancelled') return { outcome: { status: 'expired' } };
   if (state.status === 'expired' || (isPastExpiry(state, now) && state.status !== 'redeemed')) {
@@ -327,6 +336,7 @@ export function decide(
   const next = record({ ...state, status: 'approved', approval: input.approval }, now, 'approved', {
     authentication_method: input.approval.authenticationMethod,
     ...(input.approval.acr ? { acr: input.approval.acr } : {}),
+    ...(confirmed ? { display_confirmed: true } : {}),
   });
   return { next: owe(next, now), outcome: { status: 'decided', decision: 'approved' } };
 }

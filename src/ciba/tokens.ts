@@ -29,6 +29,7 @@ export async function issueRedeemedGrant(
     scope: grant.scope,
     ...(grant.resource ? { resource: grant.resource } : {}),
     ...authorizationDetailsOf(grant),
+    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
     ...grant.approval,
     grantId,
   };

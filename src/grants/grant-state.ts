@@ -19,6 +19,8 @@ export interface GrantState {
   /** RFC 8707 and RFC 9396, as granted: every access token of the grant carries them. */
   resource?: string[];
   authorizationDetailsJson?: string;
+  /** Contract §8: what the user saw, carried by every token of the grant. */
+  bindingMessage?: string;
   approval: Approval;
   /** SHA-256 of the refresh token that may be used next; absent when the client has no refresh grant. */
   refreshHash?: string;

@@ -51,6 +51,7 @@ export const refreshTokenGrant: Grant = {
       scope: outcome.scope,
       ...(grant.resource ? { resource: grant.resource } : {}),
       ...authorizationDetailsOf(grant),
+      ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
       ...grant.approval,
       grantId,
       refreshToken: next,

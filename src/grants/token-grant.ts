@@ -90,7 +90,7 @@ export async function openGrant(
   tenant: TenantRecord,
   issuer: string,
   client: ClientRecord,
-  grant: Pick<RedeemedGrant, 'sub' | 'userIncarnation' | 'claimsJson' | 'scope' | 'resource' | 'authorizationDetailsJson' | 'approval'>,
+  grant: Pick<RedeemedGrant, 'sub' | 'userIncarnation' | 'claimsJson' | 'scope' | 'resource' | 'authorizationDetailsJson' | 'bindingMessage' | 'approval'>,
   now: number,
 ): Promise<{ grantId: string; refreshToken?: string }> {
   const grantId = newGrantId();
@@ -110,6 +110,7 @@ export async function openGrant(
     scope: grant.scope,
     ...(grant.resource ? { resource: grant.resource } : {}),
     ...(grant.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: grant.authorizationDetailsJson } : {}),
+    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
     approval: grant.approval,
     ...(refreshToken ? { refreshHash: await sha256(refreshToken) } : {}),
     spentHashes: [],

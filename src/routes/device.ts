@@ -79,6 +79,7 @@ ${entry.acrValues ? html`<p>Assurance asked for: <code>${entry.acrValues.join(' 
 <form method="post" action="/${tenantId}/device">
 <input type="hidden" name="login_hint" value="${loginHint}">
 <input type="hidden" name="request_id" value="${entry.requestId}">
+${entry.displayHash ? html`<input type="hidden" name="display_hash" value="${entry.displayHash}">` : ''}
 <label>Sign in with <select name="authentication_method">
 ${METHODS.map((m) => html`<option value="${m}">${m}</option>`)}
 </select></label>
@@ -125,9 +126,10 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
     if (decision === 'approved' && (method === undefined || !METHODS.includes(method))) {
       throw invalidRequest(`authentication_method must be one of ${METHODS.join(', ')}`);
     }
+    const displayHash = form.get('display_hash');
     const input = parseDecision(
       decision === 'approved'
-        ? { status: 'approved', authentication_method: method }
+        ? { status: 'approved', authentication_method: method, ...(displayHash !== undefined ? { display_hash: displayHash } : {}) }
         : { status: 'denied' },
     );
     if (!input.ok) throw invalidRequest(input.description);

@@ -42,6 +42,7 @@ route(introspect, '/', {
           iss: issuer,
           exp: Math.floor(grant.expiresAt / 1000),
           ...(grant.resource ? { aud: grant.resource.length === 1 ? grant.resource[0] : grant.resource } : {}),
+          ...(grant.bindingMessage !== undefined ? { binding_message: grant.bindingMessage } : {}),
           ...(grant.authorizationDetailsJson !== undefined ? { authorization_details: JSON.parse(grant.authorizationDetailsJson) } : {}),
         },
         200,
@@ -62,6 +63,7 @@ route(introspect, '/', {
         exp: claims.exp,
         iat: claims.iat,
         jti: claims.jti,
+        ...(typeof claims.binding_message === 'string' ? { binding_message: claims.binding_message } : {}),
         // RFC 9396 §9.2: the authorization details the token carries.
         ...(claims.authorization_details !== undefined ? { authorization_details: claims.authorization_details } : {}),
       },

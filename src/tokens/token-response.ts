@@ -24,6 +24,8 @@ export interface GrantToMint extends AuthenticationFacts {
   scope: string;
   /** RFC 8707: the access token's audience; the issuer when absent. */
   resource?: string[];
+  /** Contract §8: the binding message the user saw, a claim of the ID and access tokens. */
+  bindingMessage?: string;
   /** RFC 9396: returned with the tokens and carried by the access token. */
   authorizationDetails?: AuthorizationDetail[];
   /** The grant the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
@@ -78,6 +80,7 @@ export async function mintTokenResponse(
     auth_time: grant.authTime,
     ...(grant.acr ? { acr: grant.acr } : {}),
     ...(amr ? { amr } : {}),
+    ...(grant.bindingMessage !== undefined ? { binding_message: grant.bindingMessage } : {}),
   };
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; typ at+jwt.
   const accessToken = await signJwt(
