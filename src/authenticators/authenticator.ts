@@ -3,7 +3,6 @@
 import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import type { TenantRef } from '../tenants/ref.ts';
 import type { UserHint } from '../users/hints.ts';
 import type { AuthorizationDetail } from '../ciba/checks.ts';
 
@@ -58,5 +57,5 @@ export interface Authenticator {
   /** Takes the request back from the user's device: it will never be honoured. */
   cancel(env: Env, tenant: TenantRecord, request: { requestId: string; sub?: string }): Promise<void>;
   /** Forgets everything held for the user, so a later user with the same sub inherits nothing. */
-  forgetUser(env: Env, tenant: TenantRef, sub: string): Promise<void>;
+  forgetUser(env: Env, tenant: TenantRecord, sub: string): Promise<void>;
 }

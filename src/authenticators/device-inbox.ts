@@ -2,7 +2,7 @@
 // user's pending requests, so the device page reads them with strong consistency at any location.
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.ts';
-import type { TenantRef } from '../tenants/ref.ts';
+import { placed, type TenantPlace, type TenantRef } from '../tenants/ref.ts';
 import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
 
 export interface InboxEntry {
@@ -70,6 +70,7 @@ export class DeviceInbox extends DurableObject<Env> {
 }
 
 /** The user's inbox in this incarnation of the tenant: a re-created tenant's users start empty. */
-export function deviceInboxStub(env: Env, tenant: TenantRef, sub: string) {
-  return env.DEVICE_INBOXES.get(env.DEVICE_INBOXES.idFromName(`${tenant.id}/${tenant.incarnation}/${sub}`));
+export function deviceInboxStub(env: Env, tenant: TenantRef & TenantPlace, sub: string) {
+  const namespace = placed(env.ENVIRONMENT, env.DEVICE_INBOXES, tenant);
+  return namespace.get(namespace.idFromName(`${tenant.id}/${tenant.incarnation}/${sub}`));
 }

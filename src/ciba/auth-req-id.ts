@@ -5,6 +5,7 @@ import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { randomBytes } from '../lib/crypto.ts';
 import { idOfHandle, mintHandle } from '../lib/handles.ts';
 import type { Env } from '../env.ts';
+import { placed, type TenantPlace } from '../tenants/ref.ts';
 
 const REQUEST_ID_BYTES = 16;
 const SECRET_BYTES = 24;
@@ -35,7 +36,8 @@ export const isRequestId = (value: string): boolean => {
   return bytes?.length === REQUEST_ID_BYTES;
 };
 
-/** The Durable Object that holds a tenant's request. */
-export function authRequestStub(env: Env, tenantId: string, requestId: string) {
-  return env.AUTH_REQUESTS.get(env.AUTH_REQUESTS.idFromName(`${tenantId}/${requestId}`));
+/** The Durable Object that holds a tenant's request, in the tenant's jurisdiction. */
+export function authRequestStub(env: Env, tenant: TenantPlace, requestId: string) {
+  const namespace = placed(env.ENVIRONMENT, env.AUTH_REQUESTS, tenant);
+  return namespace.get(namespace.idFromName(`${tenant.id}/${requestId}`));
 }

@@ -73,5 +73,5 @@ export async function applyDecision(
 ): Promise<DecideOutcome> {
   const requestId = requestIdOf(callbackToken);
   if (!requestId) return { status: 'invalid_token' };
-  return authRequestStub(env, tenant.id, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
+  return authRequestStub(env, tenant, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
 }

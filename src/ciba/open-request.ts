@@ -69,7 +69,7 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
     sha256(credentials.callbackToken),
     deliveryFor(env, params, credentials.authReqId),
   ]);
-  const stub = authRequestStub(env, tenant.id, credentials.requestId);
+  const stub = authRequestStub(env, tenant, credentials.requestId);
   let stored: Awaited<ReturnType<typeof stub.create>>;
   try {
     stored = await stub.create(
@@ -160,7 +160,7 @@ async function deliveryFor(env: Env, params: OpenRequestParams, authReqId: strin
 async function undo(env: Env, start: AuthenticationStart, cancels: Array<() => Promise<void>>) {
   const results = await Promise.allSettled([
     ...cancels.map((cancel) => cancel()),
-    authRequestStub(env, start.tenant.id, start.requestId).discard(),
+    authRequestStub(env, start.tenant, start.requestId).discard(),
   ]);
   for (const result of results) {
     if (result.status === 'rejected') console.error('undoing a request that could not be opened failed', result.reason);

@@ -31,7 +31,7 @@ export const cibaGrant: Grant = {
 
     // The key is loaded before the grant is consumed, so a key-store fault cannot burn an approval.
     const key = await getSigningKey(env, tenant);
-    const outcome = await authRequestStub(env, tenant.id, requestId).poll({
+    const outcome = await authRequestStub(env, tenant, requestId).poll({
       tenantId: tenant.id,
       tenantIncarnation: tenant.incarnation,
       clientId: client.clientId,

@@ -28,7 +28,7 @@ export const refreshTokenGrant: Grant = {
     // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
     const key = await getSigningKey(env, tenant);
     const next = mintRefreshToken(grantId);
-    const stub = grantStub(env, tenant.id, grantId);
+    const stub = grantStub(env, tenant, grantId);
     const outcome = await stub.refresh({
       tenantId: tenant.id,
       tenantIncarnation: tenant.incarnation,

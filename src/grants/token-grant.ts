@@ -9,6 +9,7 @@ import { randomBytes, sha256 } from '../lib/crypto.ts';
 import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { idOfHandle, mintHandle } from '../lib/handles.ts';
 import type { TenantRecord } from '../tenants/store.ts';
+import { placed, type TenantPlace } from '../tenants/ref.ts';
 import { isActive, refresh, type GrantCaller, type GrantState, type RefreshOutcome, type Transition } from './grant-state.ts';
 
 const STATE_KEY = 'grant';
@@ -75,9 +76,10 @@ export const grantIdOfRefreshToken = (token: string) => idOfHandle(token, GRANT_
 
 export const isGrantId = (value: string) => /^[A-Za-z0-9_-]{22}$/.test(value);
 
-/** The Durable Object that holds a tenant's grant. */
-export function grantStub(env: Env, tenantId: string, grantId: string) {
-  return env.TOKEN_GRANTS.get(env.TOKEN_GRANTS.idFromName(`${tenantId}/${grantId}`));
+/** The Durable Object that holds a tenant's grant, in the tenant's jurisdiction. */
+export function grantStub(env: Env, tenant: TenantPlace, grantId: string) {
+  const namespace = placed(env.ENVIRONMENT, env.TOKEN_GRANTS, tenant);
+  return namespace.get(namespace.idFromName(`${tenant.id}/${grantId}`));
 }
 
 /**
@@ -119,6 +121,6 @@ export async function openGrant(
     expiresAt,
   };
   const deleteAt = expiresAt + Math.max(settings.access_token_ttl, settings.id_token_ttl) * 1000;
-  await grantStub(env, tenant.id, grantId).open(state, deleteAt);
+  await grantStub(env, tenant, grantId).open(state, deleteAt);
   return { grantId, ...(refreshToken ? { refreshToken } : {}) };
 }

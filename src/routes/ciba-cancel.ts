@@ -25,7 +25,7 @@ route(cibaCancel, '/', {
     const tenant = c.get('tenant');
     const requestId = requestIdOf(authReqId);
     if (requestId) {
-      const outcome = await authRequestStub(c.env, tenant.id, requestId).cancel({
+      const outcome = await authRequestStub(c.env, tenant, requestId).cancel({
         tenantId: tenant.id,
         tenantIncarnation: tenant.incarnation,
         clientId: client.clientId,

@@ -27,7 +27,7 @@ route(introspect, '/', {
 
     const refreshGrantId = grantIdOfRefreshToken(token);
     if (refreshGrantId) {
-      const grant = await grantStub(c.env, tenant.id, refreshGrantId).isCurrentRefresh(
+      const grant = await grantStub(c.env, tenant, refreshGrantId).isCurrentRefresh(
         { tenantId: tenant.id, tenantIncarnation: tenant.incarnation },
         await sha256(token),
       );

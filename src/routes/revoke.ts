@@ -25,11 +25,11 @@ route(revoke, '/', {
 
     const refreshGrantId = grantIdOfRefreshToken(token);
     if (refreshGrantId) {
-      await grantStub(c.env, tenant.id, refreshGrantId).revoke(caller, client.clientId, await sha256(token));
+      await grantStub(c.env, tenant, refreshGrantId).revoke(caller, client.clientId, await sha256(token));
     } else {
       const claims = await readAccessToken(c.env, tenant, c.get('issuer'), token, { currentOnly: false });
       if (claims && claims.client_id === client.clientId) {
-        await grantStub(c.env, tenant.id, claims.gid).revoke(caller, client.clientId);
+        await grantStub(c.env, tenant, claims.gid).revoke(caller, client.clientId);
       }
     }
     return c.body(null, 200, noStoreHeaders);

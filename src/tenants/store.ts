@@ -4,6 +4,7 @@ import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isAllowedOutboundUrl, isWebhookSecret } from '../lib/validation.ts';
+import { JURISDICTIONS } from './ref.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
@@ -73,6 +74,8 @@ export const tenantSettingsSchema = z
     acr_values_supported: z._default(z.array(z.string().check(z.regex(/^[\x21-\x7E]+$/, 'not a valid acr value'))), []),
     backchannel_user_code_parameter_supported: z._default(z.boolean(), false),
     trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
+    // Contract §8: data residency, fixed at creation (tenants/operations.ts).
+    jurisdiction: z.optional(z.enum(JURISDICTIONS)),
     // Contract §8: push-bombing limits per user, on by default.
     user_pending_limit: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 3),
     user_request_limit: z._default(z.int().check(z.minimum(1), z.maximum(10000)), 10),

@@ -54,6 +54,6 @@ export async function readAccessToken(
 
 /** The grant an access token belongs to, while it still stands for this tenant and that client. */
 export async function activeGrantOf(env: Env, tenant: TenantRecord, claims: AccessTokenClaims): Promise<GrantState | undefined> {
-  const grant = await grantStub(env, tenant.id, claims.gid).active({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation });
+  const grant = await grantStub(env, tenant, claims.gid).active({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation });
   return grant && grant.clientId === claims.client_id && grant.sub === claims.sub ? grant : undefined;
 }

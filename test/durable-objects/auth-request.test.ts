@@ -28,7 +28,7 @@ function fresh(overrides: Partial<AuthRequestState> = {}) {
     timeline: [],
     ...overrides,
   };
-  return { state, stub: authRequestStub(env, 'acme', requestId) };
+  return { state, stub: authRequestStub(env, { id: 'acme', settings: {} }, requestId) };
 }
 const mine = { tenantId: 'acme', tenantIncarnation: 'inc-1', clientId: 'rp', authReqIdHash: 'h-auth' };
 const approve = { ok: true as const, status: 'approved' as const, approval: { authenticationMethod: 'mobile-id', authTime: 1 } };
@@ -111,7 +111,7 @@ describe('AuthRequest', () => {
 
 describe('DeviceInbox', () => {
   it('lists pending entries without their callback tokens, removes answered ones, and sweeps expired ones', async () => {
-    const inbox = deviceInboxStub(env, { id: 'acme', incarnation: 'i' }, `user-${n++}`);
+    const inbox = deviceInboxStub(env, { id: 'acme', incarnation: 'i', settings: {} }, `user-${n++}`);
     const now = Date.now();
     const base = { clientId: 'rp', clientName: 'Bank', scope: 'openid', createdAt: now, callbackToken: 'secret' };
     await inbox.add({ ...base, requestId: 'a', expiresAt: now + 60_000 });

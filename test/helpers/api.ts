@@ -4,7 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { deviceInboxStub, inboxEntryKey, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
 import { requestIdOf as requestIdOfToken } from '../../src/ciba/auth-req-id.ts';
-import type { TenantRef } from '../../src/tenants/ref.ts';
+import type { TenantPlace, TenantRef } from '../../src/tenants/ref.ts';
 import { getTenant } from '../../src/tenants/store.ts';
 
 export const ORIGIN = 'https://as.example.test';
@@ -17,11 +17,11 @@ export const uniqueTenantId = (prefix = 't') => `${prefix}-${Date.now().toString
 
 export const issuerOf = (tenant: string) => `${ORIGIN}/${tenant}/as`;
 
-/** The tenant's current id and incarnation, which name its records (src/tenants/ref.ts). */
-export async function tenantRef(tenantId: string): Promise<TenantRef> {
+/** The tenant's id, incarnation and jurisdiction, which name and place its records (src/tenants/ref.ts). */
+export async function tenantRef(tenantId: string): Promise<TenantRef & TenantPlace> {
   const tenant = await getTenant(env, tenantId);
   if (!tenant) throw new Error(`no tenant ${tenantId}`);
-  return { id: tenant.id, incarnation: tenant.incarnation };
+  return { id: tenant.id, incarnation: tenant.incarnation, settings: { jurisdiction: tenant.settings.jurisdiction } };
 }
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {

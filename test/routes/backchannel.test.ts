@@ -19,6 +19,7 @@ import {
   setup,
   startRequest,
   type TestClient,
+  tenantRef,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
@@ -248,7 +249,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
       spy.mockRestore();
     }
     expect(requestIds).toHaveLength(1);
-    const stored = await runInDurableObject(authRequestStub(env, t.tenant, requestIds[0]!), (_i, state) =>
+    const stored = await runInDurableObject(authRequestStub(env, await tenantRef(t.tenant), requestIds[0]!), (_i, state) =>
       [...state.storage.kv.list()].length,
     );
     expect(stored).toBe(0);

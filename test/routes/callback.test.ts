@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { STATE_KEY } from '../../src/ciba/auth-request.ts';
 import type { AuthRequestState } from '../../src/ciba/state.ts';
-import { call, callback, callbackTokenFor, poll, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { call, callback, callbackTokenFor, poll, requestIdOf, setup, startRequest, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 let tenant: string;
@@ -84,7 +84,7 @@ describe('400 invalid_request', () => {
 
 it('410 expired_token once the request has expired', async () => {
   const { authReqId, token } = await fresh();
-  await runInDurableObject(authRequestStub(env, tenant, requestIdOf(authReqId)), (_i, s) => {
+  await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId)), (_i, s) => {
     const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
     s.storage.kv.put(STATE_KEY, { ...st, expiresAt: Date.now() - 1 });
   });

@@ -280,7 +280,7 @@ describe('push', () => {
     await approve(tenant, auth_req_id);
     await waitForReceived(box, 2, 5000);
     await sleep(3500);
-    const stored = await runInDurableObject(authRequestStub(env, tenant, requestIdOf(auth_req_id)), (_i, state) => [
+    const stored = await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestIdOf(auth_req_id)), (_i, state) => [
       ...state.storage.kv.list(),
     ]);
     expect(stored).toHaveLength(0);

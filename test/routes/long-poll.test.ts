@@ -2,7 +2,7 @@
 // poll held on the request's Durable Object until the request is decided or expires, or the wait
 // runs out; the interval rule still applies, and a poll that breaks it is never held.
 import { describe, expect, it } from 'vitest';
-import { approve, callback, callbackTokenFor, poll, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import { admin, approve, callback, callbackTokenFor, poll, setup, startRequest, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,5 +87,30 @@ describe('a held poll', () => {
     const res = timed(poll(tenant, client, auth_req_id));
     await expectOAuthError(await res.done, 400, 'authorization_pending');
     expect(res.tookMs()).toBeLessThan(900);
+  });
+});
+
+describe('backchannel_long_poll_wait', () => {
+  it('is an integer from 1 to 25 and not for push clients; bad values are 400 naming the member', async () => {
+    const { tenant } = await setup();
+    const bad = [
+      { backchannel_long_poll_wait: 0 },
+      { backchannel_long_poll_wait: 26 },
+      { backchannel_long_poll_wait: 2.5 },
+      { backchannel_long_poll_wait: '10' },
+      {
+        backchannel_long_poll_wait: 10,
+        backchannel_token_delivery_mode: 'push',
+        backchannel_client_notification_endpoint: 'https://rp.example.com/cb',
+      },
+    ];
+    for (const metadata of bad) {
+      const res = await admin(`/tenants/${tenant}/clients`, 'POST', { client_name: 'X', ...metadata });
+      const body = await expectOAuthError(res, 400, 'invalid_client_metadata');
+      expect(body.error_description).toMatch(/backchannel_long_poll_wait/);
+    }
+    const ok = await admin(`/tenants/${tenant}/clients`, 'POST', { client_name: 'X', backchannel_long_poll_wait: 25 });
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toMatchObject({ backchannel_long_poll_wait: 25 });
   });
 });

@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 /** Moves a request's clock: its last poll and expiry shift `ms` into the past. */
 async function age(authReqId: string, ms: number) {
-  await runInDurableObject(authRequestStub(env, tenant, requestIdOf(authReqId)), (_i, s) => {
+  await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId)), (_i, s) => {
     const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
     s.storage.kv.put(STATE_KEY, {
       ...st,

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { DeviceInbox } from '../../src/authenticators/device-inbox.ts';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
-import { admin, backchannel, call, callback, createClient, createUser, poll, requestIdOf, type TestClient } from '../helpers/api.ts';
+import { admin, backchannel, call, callback, createClient, createUser, poll, requestIdOf, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import {
   WEBHOOK_SECRET,
@@ -39,7 +39,7 @@ const eventOf = (request: Received) => JSON.parse(request.body) as RequestedEven
 
 /** Nothing of the request the event named is left: no state in its object, no timeline. */
 async function expectNothingLeft(tenant: string, requestId: string) {
-  const keys = await runInDurableObject(authRequestStub(env, tenant, requestId), (_i, state) => [...state.storage.kv.list()].length);
+  const keys = await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestId), (_i, state) => [...state.storage.kv.list()].length);
   expect(keys).toBe(0);
   await expectOAuthError(await admin(`/tenants/${tenant}/requests/${requestId}`), 404, 'invalid_request');
 }

@@ -14,7 +14,7 @@ route(requests, '/:tenant/requests/:request_id', {
     const tenant = await existingTenant(c);
     const requestId = c.req.param('request_id') ?? '';
     if (!isRequestId(requestId)) throw invalidRequest('The request id is not valid');
-    const timeline = await authRequestStub(c.env, tenant.id, requestId).timeline(tenant.id, tenant.incarnation);
+    const timeline = await authRequestStub(c.env, tenant, requestId).timeline(tenant.id, tenant.incarnation);
     if (!timeline) throw notFound('Unknown request');
     return c.json({
       request_id: requestId,
