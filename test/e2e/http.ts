@@ -52,7 +52,7 @@ function parseJson(what: string, status: number, text: string): Record<string, u
 }
 
 /** The operator: a JSON call to the admin API that must answer `status`; returns the parsed body. */
-async function adminCall(origin: string, method: string, path: string, body: unknown, status: number) {
+export async function adminCall(origin: string, method: string, path: string, body: unknown, status: number) {
   const res = await fetch(`${origin}/admin${path}`, {
     method,
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
@@ -65,14 +65,15 @@ async function adminCall(origin: string, method: string, path: string, body: unk
   return parseJson(what, res.status, text);
 }
 
-/** Creates `tenant`, registers `users` and a client_secret_basic client named `clientName`; returns its credentials. */
+/** Creates `tenant` (with `settings`), registers `users` and a client_secret_basic client named `clientName`; returns its credentials. */
 export async function setUpTenant(
   origin: string,
   tenant: string,
   users: readonly User[],
   clientName: string,
+  settings: Record<string, unknown> = {},
 ): Promise<Client> {
-  await adminCall(origin, 'PUT', `/tenants/${tenant}`, {}, 201);
+  await adminCall(origin, 'PUT', `/tenants/${tenant}`, settings, 201);
   for (const user of users) {
     const body = { login_hints: [user.loginHint], claims: { name: user.name } };
     await adminCall(origin, 'PUT', `/tenants/${tenant}/users/${user.id}`, body, 201);
