@@ -1,10 +1,9 @@
 // Keys derived from the KEY_ENCRYPTION_SECRET Worker secret with HKDF-SHA256, one per purpose and
 // tenant, so nothing made for one tenant or use serves another. While the secret is being rotated,
 // KEY_ENCRYPTION_SECRET_PREVIOUS still opens and verifies what the old one made (docs/operations.md).
-import { errors } from 'jose';
 import type { Env } from '../env.ts';
-import { CompactEncrypt, compactDecrypt } from 'jose';
 import { base64url, utf8 } from './encoding.ts';
+import { JweDecryptionFailed, decryptDirA256gcm, encryptDirA256gcm } from './jwe.ts';
 
 /** A deployment that lacks what it needs to run; the error renderer answers it as server_error. */
 export class ConfigurationError extends Error {
@@ -55,9 +54,7 @@ export async function sealSecret(
   plaintext: string,
   header: Record<string, string> = {},
 ): Promise<string> {
-  return new CompactEncrypt(utf8(plaintext))
-    .setProtectedHeader({ ...header, alg: 'dir', enc: 'A256GCM' })
-    .encrypt(await deriveSecret(env, purpose, tenantId));
+  return encryptDirA256gcm(plaintext, await deriveSecret(env, purpose, tenantId), header);
 }
 
 /** Every digest `value` may be stored under: with the current secret and, while rotating, the previous. */
@@ -76,10 +73,9 @@ export async function openSecret(env: Env, purpose: string, tenantId: string, jw
   if (secrets.length === 0) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
   for (const [i, secret] of secrets.entries()) {
     try {
-      const { plaintext } = await compactDecrypt(jwe, await deriveSecret(env, purpose, tenantId, secret));
-      return new TextDecoder().decode(plaintext);
+      return await decryptDirA256gcm(jwe, await deriveSecret(env, purpose, tenantId, secret));
     } catch (err) {
-      if (!(err instanceof errors.JWEDecryptionFailed) || i === secrets.length - 1) throw err;
+      if (!(err instanceof JweDecryptionFailed) || i === secrets.length - 1) throw err;
     }
   }
   throw new ConfigurationError('no secret opens the ciphertext');

@@ -69,6 +69,7 @@ describe('asking the authenticator', () => {
       scope: 'openid profile',
       acr_values: ['high'],
       binding_message: 'Pay 42 EUR',
+      display_hash: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       login_hint: '+372 5555 0001',
       expires_at: expect.any(Number),
       callback_url: `https://as.example.test/${tenant}/as/ciba/callback`,
