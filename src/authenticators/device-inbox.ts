@@ -33,6 +33,33 @@ export class DeviceInbox extends DurableObject<Env> {
   async add(entry: InboxEntry): Promise<void> {
     this.ctx.storage.kv.put(inboxEntryKey(entry.requestId), entry);
     await alarmNoLaterThan(this.ctx.storage, entry.expiresAt);
+    this.#changed();
+  }
+
+  /**
+   * The device page's live connection (issue 12): a WebSocket accepted with the hibernation API, so
+   * an open page costs nothing while nothing happens. The inbox only ever says `changed`; the page
+   * then fetches its list again over its own authenticated request.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('Upgrade') !== 'websocket') return new Response(null, { status: 426 });
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** The page sends nothing that needs an answer. */
+  override async webSocketMessage(): Promise<void> {}
+
+  /** Tells every open page that the list changed. */
+  #changed(): void {
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.send('changed');
+      } catch {
+        // A socket closing meanwhile: its page falls back to fetching.
+      }
+    }
   }
 
   /** The entries still pending at `now`, oldest first. */
@@ -52,16 +79,18 @@ export class DeviceInbox extends DurableObject<Env> {
 
   /** Drops an entry once it is answered, or when its request could not be stored. */
   async remove(requestId: string): Promise<void> {
-    this.ctx.storage.kv.delete(inboxEntryKey(requestId));
+    if (this.ctx.storage.kv.delete(inboxEntryKey(requestId))) this.#changed();
   }
 
   /** Forgets every entry: the user is gone. */
   async clear(): Promise<void> {
     await this.ctx.storage.deleteAll();
+    this.#changed();
   }
 
   override async alarm(): Promise<void> {
     await sweepExpired<InboxEntry>(this.ctx.storage, PREFIX, (entry) => entry.expiresAt);
+    this.#changed();
   }
 
   #entries(): InboxEntry[] {

@@ -1,125 +1,132 @@
-// GET/POST /{tenant}/device — the built-in authenticator's device page (contract §5): the user names
-// themself, sees their pending requests and approves (choosing the method) or denies. Plain HTML
-// forms, no JavaScript. Decisions go through the same rules as POST {issuer}/ciba/callback.
+// /{tenant}/device — the built-in authenticator's device page (contract §5, issue 12): the user's
+// pending requests, live, and the decision (approve, choosing how, or deny), which goes through the
+// same rules as POST {issuer}/ciba/callback. Off unless the tenant enables it (`device_page`).
+// Outside development the user signs in with a link from the operator and holds a session cookie
+// (device/session.ts); in development the login-hint shortcut stays, marked as such.
 import { Hono } from '../http/hono.ts';
+import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppEnv } from '../env.ts';
+import { isDevelopment } from '../env.ts';
 import { invalidRequest, notFound } from '../errors.ts';
 import { decisionRefusal } from '../http/decision.ts';
-import { deviceInboxStub, type InboxEntry } from '../authenticators/device-inbox.ts';
+import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
 import { isRequestId } from '../ciba/auth-req-id.ts';
-import { parseForm } from '../http/form.ts';
+import {
+  DEVICE_SESSION_TTL_S,
+  SESSION_COOKIE,
+  csrfTokenOf,
+  isCsrfToken,
+  openDeviceSession,
+  verifyDeviceLink,
+  verifyDeviceSession,
+  type DeviceGrant,
+} from '../device/session.ts';
+import { DEVICE_SCRIPT } from '../device/script.ts';
+import { layout, pageHeaders, requestList, type FormProof } from '../device/views.ts';
+import { parseForm, type FormParams } from '../http/form.ts';
 import { route } from '../http/route.ts';
+import { randomToken } from '../lib/crypto.ts';
+import { nowSeconds } from '../lib/time.ts';
 import { AMR_BY_METHOD } from '../tokens/amr.ts';
-import { findUserByLoginHint } from '../users/store.ts';
+import { findUserByLoginHint, getUser, type UserRecord } from '../users/store.ts';
 
 export const device = new Hono<AppEnv>();
 
 const METHODS = Object.keys(AMR_BY_METHOD);
-const pageHeaders = {
-  'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-};
 
-const layout = (title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>) => html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
-.request{border:1px solid #c9d1d9;border-radius:.5rem;padding:1rem;margin:1rem 0}
-.binding{font-size:1.4rem;font-weight:600;letter-spacing:.05em}
-button{padding:.5rem 1rem;margin-right:.5rem}
-.details dt{font-weight:600}.details dd{margin:0 0 .5rem 1rem}
-.notice{background:#eef6ee;border-radius:.5rem;padding:.5rem 1rem}
-</style>
-</head>
-<body>${body}</body>
-</html>`;
-
-const signInForm = (tenantId: string) => html`<h1>Sign in to your device</h1>
-<form method="get" action="/${tenantId}/device">
-<label>Your e-mail, phone number or user id <input name="login_hint" required autocomplete="username"></label>
-<button type="submit">Show my requests</button>
-</form>`;
-
-/** A member's value in words: text as it is, lists joined, anything else as JSON. */
-const shown = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-    : Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)
-      ? value.join(', ')
-      : JSON.stringify(value);
-
-/** RFC 9396 authorization_details, readable: one list per detail, headed by its type. */
-const detailsOf = (json: string | undefined) => {
-  if (json === undefined) return '';
-  const details = JSON.parse(json) as { type: string; [member: string]: unknown }[];
-  return html`<div class="details"><p>Details you are approving:</p>
-${details.map(
-  ({ type, ...members }) => html`<h3>${type}</h3>
-<dl>${Object.entries(members).map(([name, value]) => html`<dt>${name}</dt><dd>${shown(value)}</dd>`)}</dl>`,
-)}</div>`;
-};
-
-const requestCard = (tenantId: string, loginHint: string, entry: Omit<InboxEntry, 'callbackToken'>) => html`
-<section class="request" data-request-id="${entry.requestId}">
-<h2>${entry.clientName} asks you to sign in</h2>
-${entry.bindingMessage ? html`<p>Check that this matches the other screen: <span class="binding">${entry.bindingMessage}</span></p>` : ''}
-<p>Access requested: <code>${entry.scope}</code></p>
-${detailsOf(entry.authorizationDetailsJson)}
-${entry.acrValues ? html`<p>Assurance asked for: <code>${entry.acrValues.join(' ')}</code></p>` : ''}
-<p>Expires at ${new Date(entry.expiresAt).toISOString()}</p>
-<form method="post" action="/${tenantId}/device">
-<input type="hidden" name="login_hint" value="${loginHint}">
-<input type="hidden" name="request_id" value="${entry.requestId}">
-${entry.displayHash ? html`<input type="hidden" name="display_hash" value="${entry.displayHash}">` : ''}
-<label>Sign in with <select name="authentication_method">
-${METHODS.map((m) => html`<option value="${m}">${m}</option>`)}
-</select></label>
-<p><button type="submit" name="decision" value="approved">Approve</button>
-<button type="submit" name="decision" value="denied">Deny</button></p>
-</form>
-</section>`;
-
-// Only tenants that use the built-in authenticator have a device page.
+// Only tenants that use the built-in authenticator and enable it have a device page.
 device.use('*', async (c, next) => {
-  if (c.get('tenant').settings.authenticator.type !== 'builtin') throw notFound('This tenant has no device page');
+  const { settings } = c.get('tenant');
+  if (settings.authenticator.type !== 'builtin' || settings.device_page !== true) throw notFound('This tenant has no device page');
   await next();
 });
 
+/** Who is on the page: a session's user, or (development only) whom the login hint names. */
+type Visitor = { user: UserRecord; session: DeviceGrant } | { user: UserRecord | undefined; loginHint: string };
+
+async function visitorOf(c: Context<AppEnv>, form?: FormParams): Promise<Visitor | undefined> {
+  const tenant = c.get('tenant');
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (cookie) {
+    const session = await verifyDeviceSession(c.env, tenant, cookie, nowSeconds());
+    const user = session && (await getUser(c.env, tenant, session.sub));
+    if (session && user && user.incarnation === session.userIncarnation) return { user, session };
+  }
+  if (!isDevelopment(c.env)) return undefined;
+  const loginHint = form ? form.get('login_hint') : c.req.query('login_hint');
+  if (!loginHint) return undefined;
+  return { user: await findUserByLoginHint(c.env, tenant, loginHint), loginHint };
+}
+
+const proofOf = async (c: Context<AppEnv>, visitor: Visitor): Promise<FormProof> =>
+  'session' in visitor ? { csrf: await csrfTokenOf(c.env, c.get('tenant'), visitor.session) } : { loginHint: visitor.loginHint };
+
+const entriesOf = (c: Context<AppEnv>, visitor: Visitor) =>
+  visitor.user ? deviceInboxStub(c.env, c.get('tenant'), visitor.user.sub).list() : Promise.resolve([]);
+
+const pageUrl = (tenantId: string, visitor: Visitor, query = '') => {
+  const params = new URLSearchParams('loginHint' in visitor ? { login_hint: visitor.loginHint } : {});
+  if (query) for (const [k, v] of new URLSearchParams(query)) params.set(k, v);
+  const q = params.toString();
+  return `/${tenantId}/device${q ? `?${q}` : ''}`;
+};
+
+const signInPage = (c: Context<AppEnv>, nonce: string) => {
+  const tenantId = c.get('tenantId');
+  const body = isDevelopment(c.env)
+    ? html`<h1>Sign in to your device</h1>
+<p class="dev" role="note"><strong>Development shortcut.</strong> Here anyone may open a user's requests by naming them; outside development users sign in with a link from their bank.</p>
+<form method="get" action="/${tenantId}/device">
+<label for="login_hint">Your e-mail, phone number or user id</label>
+<input id="login_hint" name="login_hint" required autocomplete="username">
+<button type="submit">Show my requests</button>
+</form>`
+    : html`<h1>Sign in to your device</h1>
+<p>Open the sign-in link your bank sent you. It works for 15 minutes.</p>`;
+  return c.html(layout('Sign in', nonce, body), 200, pageHeaders(nonce));
+};
+
 route(device, '/', {
   GET: async (c) => {
+    const nonce = randomToken(16);
+    const visitor = await visitorOf(c);
+    if (!visitor) return signInPage(c, nonce);
     const tenantId = c.get('tenantId');
-    const loginHint = c.req.query('login_hint');
-    if (!loginHint) return c.html(layout('Sign in', signInForm(tenantId)), 200, pageHeaders);
-    const tenant = c.get('tenant');
-    const user = await findUserByLoginHint(c.env, tenant, loginHint);
-    const entries = user ? await deviceInboxStub(c.env, tenant, user.sub).list() : [];
     const done = c.req.query('done');
     const notice =
       done === 'approved' || done === 'denied' ? html`<p class="notice" role="status">Request ${done}.</p>` : '';
-    const body = html`<h1>Pending requests</h1>
-${notice}
-${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => requestCard(tenantId, loginHint, e))}
-<p><a href="/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}">Refresh</a></p>`;
-    return c.html(layout('Pending requests', body), 200, pageHeaders);
+    const list = requestList(tenantId, await proofOf(c, visitor), METHODS, await entriesOf(c, visitor), Date.now());
+    const dev =
+      'loginHint' in visitor
+        ? html`<p class="dev" role="note"><strong>Development shortcut:</strong> signed in by login hint, without proof.</p>`
+        : '';
+    const body = html`<h1>Your pending requests</h1>
+${dev}${notice}
+<p id="announce" class="sr-only" aria-live="polite"></p>
+<div id="requests" data-list="${pageUrl(tenantId, visitor).replace('/device', '/device/list')}" data-live="${pageUrl(tenantId, visitor).replace('/device', '/device/live')}">${list}</div>
+<p><a href="${pageUrl(tenantId, visitor)}">Refresh</a></p>`;
+    return c.html(layout('Your pending requests', nonce, body, `/${tenantId}/device/app.js`), 200, pageHeaders(nonce));
   },
   POST: async (c) => {
     const tenantId = c.get('tenantId');
+    const tenant = c.get('tenant');
     const form = await parseForm(c);
     form.assertWellFormed();
-    const loginHint = form.get('login_hint');
+    // A decision comes from this page only: same origin, and a session's form carries its CSRF token.
+    const origin = c.req.header('Origin');
+    if (origin !== undefined && origin !== new URL(c.req.url).origin) throw invalidRequest('The decision must come from the device page');
+    const visitor = await visitorOf(c, form);
+    if (!visitor) throw notFound('No such pending request for this user');
+    if ('session' in visitor && !(await isCsrfToken(c.env, tenant, visitor.session, form.get('csrf')))) {
+      throw invalidRequest('The form is stale or did not come from the device page; reload it');
+    }
     const requestId = form.get('request_id');
     const decision = form.get('decision');
-    if (!loginHint || !requestId || !isRequestId(requestId)) {
-      throw invalidRequest('login_hint and a valid request_id are required');
+    if (!requestId || !isRequestId(requestId)) {
+      throw invalidRequest('A valid request_id is required');
     }
     if (decision !== 'approved' && decision !== 'denied') throw invalidRequest('decision must be approved or denied');
     const method = form.get('authentication_method');
@@ -133,9 +140,7 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
         : { status: 'denied' },
     );
     if (!input.ok) throw invalidRequest(input.description);
-    const tenant = c.get('tenant');
-    const user = await findUserByLoginHint(c.env, tenant, loginHint);
-    const inbox = user ? deviceInboxStub(c.env, tenant, user.sub) : undefined;
+    const inbox = visitor.user ? deviceInboxStub(c.env, tenant, visitor.user.sub) : undefined;
     const entry = await inbox?.get(requestId);
     if (!inbox || !entry) throw notFound('No such pending request for this user');
     // Every outcome is final (taken, already decided, expired, unknown) and clears the entry; a
@@ -144,6 +149,61 @@ ${entries.length === 0 ? html`<p>No pending requests.</p>` : entries.map((e) => 
     await inbox.remove(requestId);
     const refusal = decisionRefusal(outcome);
     if (refusal) throw refusal;
-    return c.redirect(`/${tenantId}/device?login_hint=${encodeURIComponent(loginHint)}&done=${decision}`, 303);
+    return c.redirect(pageUrl(tenantId, visitor, `done=${decision}`), 303);
+  },
+});
+
+// The list alone, for the live script.
+route(device, '/list', {
+  GET: async (c) => {
+    const visitor = await visitorOf(c);
+    if (!visitor) throw notFound('No session');
+    const list = requestList(c.get('tenantId'), await proofOf(c, visitor), METHODS, await entriesOf(c, visitor), Date.now());
+    return c.html(list, 200, { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  },
+});
+
+// The live connection: a WebSocket to the user's own inbox (hibernating while idle).
+route(device, '/live', {
+  GET: async (c) => {
+    const visitor = await visitorOf(c);
+    if (!visitor?.user) throw notFound('No session');
+    if (c.req.header('Upgrade') !== 'websocket') throw invalidRequest('Expected a WebSocket upgrade');
+    return deviceInboxStub(c.env, c.get('tenant'), visitor.user.sub).fetch(c.req.raw);
+  },
+});
+
+route(device, '/app.js', {
+  GET: (c) =>
+    c.body(DEVICE_SCRIPT, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    }),
+});
+
+// A sign-in link from the operator: opens a session and leads to the page. The next step is a
+// same-site navigation (a link and a refresh), so the SameSite=Strict cookie goes with it.
+route(device, '/session', {
+  GET: async (c) => {
+    const tenant = c.get('tenant');
+    const now = nowSeconds();
+    const link = await verifyDeviceLink(c.env, tenant, c.req.query('token') ?? '', now);
+    const user = link && (await getUser(c.env, tenant, link.sub));
+    if (!link || !user || user.incarnation !== link.userIncarnation) {
+      throw invalidRequest('This sign-in link is not valid, or has expired; ask for a new one');
+    }
+    const { cookie } = await openDeviceSession(c.env, tenant, link, now);
+    setCookie(c, SESSION_COOKIE, cookie, {
+      path: `/${tenant.id}/device`,
+      httpOnly: true,
+      secure: !isDevelopment(c.env),
+      sameSite: 'Strict',
+      maxAge: DEVICE_SESSION_TTL_S,
+    });
+    const nonce = randomToken(16);
+    const target = `/${tenant.id}/device`;
+    const body = html`<h1>You are signed in</h1><p><a href="${target}">Show my requests</a></p>`;
+    return c.html(layout('Signed in', nonce, body), 200, { ...pageHeaders(nonce), Refresh: `0; url=${target}` });
   },
 });

@@ -74,6 +74,8 @@ export const tenantSettingsSchema = z
     acr_values_supported: z._default(z.array(z.string().check(z.regex(/^[\x21-\x7E]+$/, 'not a valid acr value'))), []),
     backchannel_user_code_parameter_supported: z._default(z.boolean(), false),
     trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
+    // Issue 12: the built-in authenticator's device page, off unless enabled.
+    device_page: z._default(z.boolean(), false),
     // Contract §8: data residency, fixed at creation (tenants/operations.ts).
     jurisdiction: z.optional(z.enum(JURISDICTIONS)),
     // Contract §8: push-bombing limits per user, on by default.

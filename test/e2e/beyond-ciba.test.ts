@@ -33,7 +33,7 @@ describe('beyond CIBA, openid-client as the RP', () => {
   beforeAll(async () => {
     server = await startWrangler();
     issuer = `${server.origin}/${TENANT}/as`;
-    await adminCall(server.origin, 'PUT', `/tenants/${TENANT}`, { poll_interval: 1 }, 201);
+    await adminCall(server.origin, 'PUT', `/tenants/${TENANT}`, { poll_interval: 1, device_page: true }, 201);
     await adminCall(server.origin, 'PUT', `/tenants/${TENANT}/users/erin`, { login_hints: [HINT], claims: {} }, 201);
   });
 

@@ -55,7 +55,7 @@ describe('FAPI-CIBA: a signed request with authorization_details, openid-client 
     await adminCall(
       'PUT',
       `/tenants/${TENANT}`,
-      { signing_alg: 'PS256', resources: [PAYMENTS], authorization_details_types_supported: ['payment_initiation'] },
+      { signing_alg: 'PS256', resources: [PAYMENTS], authorization_details_types_supported: ['payment_initiation'], device_page: true },
       201,
     );
     await adminCall('PUT', `/tenants/${TENANT}/users/dave`, { login_hints: ['dave@example.com'], claims: { name: 'Dave' } }, 201);

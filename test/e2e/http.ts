@@ -73,7 +73,7 @@ export async function setUpTenant(
   clientName: string,
   settings: Record<string, unknown> = {},
 ): Promise<Client> {
-  await adminCall(origin, 'PUT', `/tenants/${tenant}`, settings, 201);
+  await adminCall(origin, 'PUT', `/tenants/${tenant}`, { device_page: true, ...settings }, 201);
   for (const user of users) {
     const body = { login_hints: [user.loginHint], claims: { name: user.name } };
     await adminCall(origin, 'PUT', `/tenants/${tenant}/users/${user.id}`, body, 201);

@@ -24,6 +24,40 @@ export async function tenantRef(tenantId: string): Promise<TenantRef & TenantPla
   return { id: tenant.id, incarnation: tenant.incarnation, settings: { jurisdiction: tenant.settings.jurisdiction } };
 }
 
+/** A device-page session for the user, from the operator's sign-in link: the Cookie header to send. */
+export async function deviceSession(tenant: string, sub = 'alice'): Promise<string> {
+  const link = await admin(`/tenants/${tenant}/users/${encodeURIComponent(sub)}/device-link`, 'POST');
+  if (link.status !== 201) throw new Error(`device-link: ${link.status} ${await link.text()}`);
+  const url = new URL(((await link.json()) as { url: string }).url);
+  const res = await call(`${url.pathname}${url.search}`);
+  const cookie = res.headers.get('Set-Cookie')?.split(';')[0];
+  if (res.status !== 200 || !cookie) throw new Error(`device session: ${res.status} ${await res.text()}`);
+  return cookie;
+}
+
+/** The device page's HTML as the user sees it, signed in with a session. */
+export async function devicePage(tenant: string, sub = 'alice', query = ''): Promise<string> {
+  const res = await call(`/${tenant}/device${query}`, { headers: { Cookie: await deviceSession(tenant, sub) } });
+  if (res.status !== 200) throw new Error(`device page: ${res.status} ${await res.text()}`);
+  return res.text();
+}
+
+/**
+ * Sends the device page's form for a request as the signed-in user would: the session cookie, the
+ * page's CSRF token, and `fields` (decision, authentication_method, display_hash…).
+ */
+export async function deviceDecide(tenant: string, fields: Record<string, string>, sub = 'alice'): Promise<Response> {
+  const cookie = await deviceSession(tenant, sub);
+  const page = await (await call(`/${tenant}/device`, { headers: { Cookie: cookie } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  return call(`/${tenant}/device`, {
+    method: 'POST',
+    headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf, ...fields }),
+    redirect: 'manual',
+  });
+}
+
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
 }
@@ -37,9 +71,10 @@ export function admin(path: string, method = 'GET', body?: unknown): Promise<Res
 /**
  * Push-bombing limits raised far above what a test needs: most tests ask for one user (alice) many
  * times on purpose. The limits themselves are tested with their defaults and with small values
- * (routes/limits.test.ts); a test's own settings override these.
+ * (routes/limits.test.ts); a test's own settings override these. The device page is on, as in the
+ * demo tenant (routes/device.test.ts tests it off).
  */
-export const GENEROUS_LIMITS = { user_pending_limit: 1000, user_request_limit: 10000 };
+export const GENEROUS_LIMITS = { user_pending_limit: 1000, user_request_limit: 10000, device_page: true };
 
 export async function createTenant(settings: Record<string, unknown> = {}, id = uniqueTenantId()): Promise<string> {
   const res = await admin(`/tenants/${id}`, 'PUT', { ...GENEROUS_LIMITS, ...settings });

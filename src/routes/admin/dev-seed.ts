@@ -31,7 +31,7 @@ route(devSeed, '/seed', {
     const created: string[] = [];
     let tenant = await getTenant(c.env, DEMO.tenant);
     if (!tenant) {
-      tenant = (await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({}, true), now)).tenant;
+      tenant = (await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({ device_page: true }, true), now)).tenant;
       created.push(`tenant ${DEMO.tenant}`);
     }
     if (!(await getClient(c.env, tenant, DEMO.clientId))) {

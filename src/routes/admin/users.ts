@@ -7,10 +7,32 @@ import { existingTenant } from '../../http/admin.ts';
 import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
+import { DEVICE_LINK_TTL_S, deviceLinkToken } from '../../device/session.ts';
 import { removeUser } from '../../users/operations.ts';
 import { SUB, describeUser, getUser, putUser, userInputSchema } from '../../users/store.ts';
 
 export const users = new Hono<AppEnv>();
+
+// A sign-in link for the device page (issue 12), for the operator to send the user: it opens a
+// session on the tenant's device page for DEVICE_LINK_TTL_S.
+route(users, '/:tenant/users/:sub/device-link', {
+  POST: async (c) => {
+    const tenant = await existingTenant(c);
+    const user = await getUser(c.env, tenant, subParam(c));
+    if (!user) throw notFound('Unknown user');
+    if (tenant.settings.authenticator.type !== 'builtin' || tenant.settings.device_page !== true) {
+      throw invalidRequest('This tenant has no device page (device_page is off, or the authenticator is not builtin)');
+    }
+    const now = nowSeconds();
+    const token = await deviceLinkToken(c.env, tenant, user, now);
+    const origin = c.env.PUBLIC_ORIGIN || new URL(c.req.url).origin;
+    return c.json(
+      { url: `${origin}/${tenant.id}/device/session?token=${encodeURIComponent(token)}`, expires_at: now + DEVICE_LINK_TTL_S },
+      201,
+      { 'Cache-Control': 'no-store' },
+    );
+  },
+});
 
 function subParam(c: Context<AppEnv>): string {
   const sub = c.req.param('sub') ?? '';

@@ -1,0 +1,201 @@
+// Who may use the device page (issue 12): off unless the tenant enables it; outside development the
+// user signs in with the operator's link and holds a signed, HttpOnly, SameSite=Strict session
+// cookie; its forms carry a CSRF token; a strict CSP with nonces and no inline script; a live
+// WebSocket to the user's own inbox says when the list changed.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  admin,
+  call,
+  createTenant,
+  createUser,
+  deviceSession,
+  requestIdOf,
+  setup,
+  startRequest,
+} from '../helpers/api.ts';
+import { expectOAuthError } from '../helpers/oauth.ts';
+
+afterEach(() => vi.useRealTimers());
+
+const linkFor = async (tenant: string, sub = 'alice') => {
+  const res = await admin(`/tenants/${tenant}/users/${sub}/device-link`, 'POST');
+  expect(res.status).toBe(201);
+  return (await res.json()) as { url: string; expires_at: number };
+};
+const pathOf = (url: string) => `${new URL(url).pathname}${new URL(url).search}`;
+const pageWith = (tenant: string, cookie?: string, query = '') =>
+  call(`/${tenant}/device${query}`, cookie ? { headers: { Cookie: cookie } } : {});
+const csrfIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+const decide = (tenant: string, cookie: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  call(`/${tenant}/device`, {
+    method: 'POST',
+    headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields),
+    redirect: 'manual',
+  });
+
+describe('the device page is off unless the tenant enables it', () => {
+  it('answers 404 on every path, and the admin API gives no link', async () => {
+    const tenant = await createTenant({ device_page: false });
+    await createUser(tenant);
+    for (const path of ['', '/list', '/live', '/app.js', '/session?token=x']) {
+      await expectOAuthError(await call(`/${tenant}/device${path}`), 404, 'invalid_request');
+    }
+    await expectOAuthError(await admin(`/tenants/${tenant}/users/alice/device-link`, 'POST'), 400, 'invalid_request');
+    await expectOAuthError(await admin(`/tenants/${tenant}/users/nobody/device-link`, 'POST'), 404, 'invalid_request');
+  });
+});
+
+describe('signing in with the operator’s link', () => {
+  it('sets a signed HttpOnly, Secure, SameSite=Strict cookie scoped to the tenant’s device page', async () => {
+    const { tenant } = await setup();
+    const { url, expires_at } = await linkFor(tenant);
+    expect(new URL(url).pathname).toBe(`/${tenant}/device/session`);
+    expect(expires_at).toBeGreaterThan(Date.now() / 1000 + 800);
+    const res = await call(pathOf(url));
+    expect(res.status).toBe(200);
+    const cookie = res.headers.get('Set-Cookie')!;
+    expect(cookie).toMatch(/^device_session=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+;/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(new RegExp(`Path=/${tenant}/device`));
+    expect(res.headers.get('Refresh')).toBe(`0; url=/${tenant}/device`);
+  });
+
+  it('refuses a tampered, expired, foreign or outlived link', async () => {
+    const { tenant } = await setup();
+    const { url } = await linkFor(tenant);
+    const token = new URL(url).searchParams.get('token')!;
+    const [body, mac] = token.split('.') as [string, string];
+    const other = await createTenant();
+    await createUser(other);
+    for (const bad of [`${body}.${mac.slice(0, -2)}AA`, `${body}x.${mac}`, 'garbage', '']) {
+      await expectOAuthError(await call(`/${tenant}/device/session?token=${encodeURIComponent(bad)}`), 400, 'invalid_request');
+    }
+    // Another tenant's link does not open this tenant's page.
+    const foreign = new URL((await linkFor(other)).url).searchParams.get('token')!;
+    await expectOAuthError(await call(`/${tenant}/device/session?token=${encodeURIComponent(foreign)}`), 400, 'invalid_request');
+    // A user deleted and re-created since the link was made is another user.
+    expect((await admin(`/tenants/${tenant}/users/alice`, 'DELETE')).status).toBe(204);
+    await createUser(tenant);
+    await expectOAuthError(await call(pathOf(url)), 400, 'invalid_request');
+    // Past 15 minutes the link is dead.
+    const fresh = await linkFor(tenant);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 16 * 60_000 });
+    await expectOAuthError(await call(pathOf(fresh.url)), 400, 'invalid_request');
+  });
+});
+
+describe('what the page shows', () => {
+  it('without a session: a sign-in page and no request, whatever login_hint says', async () => {
+    const { tenant, client } = await setup();
+    await startRequest(tenant, client, { binding_message: 'Secret payment' });
+    for (const query of ['', '?login_hint=alice%40example.com']) {
+      const html = await (await pageWith(tenant, undefined, query)).text();
+      expect(html).toContain('Sign in to your device');
+      expect(html).not.toContain('Secret payment');
+      expect(html).not.toContain('Development shortcut');
+    }
+    await expectOAuthError(await call(`/${tenant}/device/list`), 404, 'invalid_request');
+  });
+
+  it('with a session: only that user’s requests, under a strict CSP with nonces and no inline script', async () => {
+    const { tenant, client } = await setup();
+    await createUser(tenant, 'bob', { login_hints: ['bob@example.com'], claims: {} });
+    await startRequest(tenant, client, { binding_message: 'For Alice' });
+    await startRequest(tenant, client, { login_hint: 'bob@example.com', binding_message: 'For Bob' });
+    const res = await pageWith(tenant, await deviceSession(tenant));
+    const html = await res.text();
+    expect(html).toContain('For Alice');
+    expect(html).not.toContain('For Bob');
+    const csp = res.headers.get('Content-Security-Policy')!;
+    const nonce = /script-src 'nonce-([A-Za-z0-9_-]+)'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    expect(csp).toContain(`style-src 'nonce-${nonce}'`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(html).toContain(`<script nonce="${nonce}" src="/${tenant}/device/app.js" defer></script>`);
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).toContain(`<style nonce="${nonce}">`);
+    // Every page gets a fresh nonce.
+    const again = await pageWith(tenant, await deviceSession(tenant));
+    expect(again.headers.get('Content-Security-Policy')).not.toContain(nonce);
+    const script = await call(`/${tenant}/device/app.js`);
+    expect(script.headers.get('Content-Type')).toMatch(/^text\/javascript/);
+  });
+
+  it('a session ends after 12 hours', async () => {
+    const { tenant, client } = await setup();
+    await startRequest(tenant, client, { binding_message: 'Later' });
+    const cookie = await deviceSession(tenant);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 12 * 3600_000 + 1000 });
+    expect(await (await pageWith(tenant, cookie)).text()).toContain('Sign in to your device');
+  });
+});
+
+describe('deciding from the page', () => {
+  it('needs the session’s CSRF token and the same origin; with them the request is decided once', async () => {
+    const { tenant, client } = await setup();
+    const { auth_req_id } = await startRequest(tenant, client);
+    const cookie = await deviceSession(tenant);
+    const csrf = csrfIn(await (await pageWith(tenant, cookie)).text())!;
+    const fields = { request_id: requestIdOf(auth_req_id), decision: 'approved', authentication_method: 'smart-id' };
+    await expectOAuthError(await decide(tenant, cookie, fields), 400, 'invalid_request');
+    await expectOAuthError(await decide(tenant, cookie, { ...fields, csrf: `${csrf.slice(0, -2)}AA` }), 400, 'invalid_request');
+    const otherCookie = await deviceSession(tenant);
+    const otherCsrf = csrfIn(await (await pageWith(tenant, otherCookie)).text())!;
+    await expectOAuthError(await decide(tenant, cookie, { ...fields, csrf: otherCsrf }), 400, 'invalid_request');
+    await expectOAuthError(
+      await decide(tenant, cookie, { ...fields, csrf }, { Origin: 'https://evil.example' }),
+      400,
+      'invalid_request',
+    );
+    const ok = await decide(tenant, cookie, { ...fields, csrf }, { Origin: 'https://as.example.test' });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('Location')).toBe(`/${tenant}/device?done=approved`);
+    // The second click finds it decided.
+    const again = await decide(tenant, cookie, { ...fields, csrf });
+    expect(again.status).toBeGreaterThanOrEqual(400);
+    expect(again.status).toBeLessThan(500);
+  });
+
+  it('another user’s session cannot decide alice’s request', async () => {
+    const { tenant, client } = await setup();
+    await createUser(tenant, 'bob', { login_hints: ['bob@example.com'], claims: {} });
+    const { auth_req_id } = await startRequest(tenant, client);
+    await startRequest(tenant, client, { login_hint: 'bob@example.com' }); // so bob's page has a form, and a CSRF token
+    const bob = await deviceSession(tenant, 'bob');
+    const csrf = csrfIn(await (await pageWith(tenant, bob)).text())!;
+    const res = await decide(tenant, bob, { csrf, request_id: requestIdOf(auth_req_id), decision: 'denied' });
+    await expectOAuthError(res, 404, 'invalid_request');
+  });
+});
+
+describe('live updates', () => {
+  it('a WebSocket to the user’s inbox says `changed` when a request arrives and when it leaves', async () => {
+    const { tenant, client } = await setup();
+    const cookie = await deviceSession(tenant);
+    await expectOAuthError(await call(`/${tenant}/device/live`, { headers: { Cookie: cookie } }), 400, 'invalid_request');
+    await expectOAuthError(await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket' } }), 404, 'invalid_request');
+    const res = await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket', Cookie: cookie } });
+    expect(res.status).toBe(101);
+    const socket = res.webSocket!;
+    const messages: string[] = [];
+    socket.accept();
+    socket.addEventListener('message', (e) => messages.push(String(e.data)));
+    const { auth_req_id } = await startRequest(tenant, client);
+    await vi.waitFor(() => expect(messages).toEqual(['changed']));
+    const fragment = await (await call(`/${tenant}/device/list`, { headers: { Cookie: cookie } })).text();
+    expect(fragment).toContain(requestIdOf(auth_req_id));
+    expect(fragment).not.toContain('<html');
+    await call(`/${tenant}/as/ciba/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ auth_req_id }),
+    });
+    await vi.waitFor(() => expect(messages).toEqual(['changed', 'changed']));
+    socket.close();
+  });
+});
