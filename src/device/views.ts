@@ -29,6 +29,7 @@ export const layout = (title: string, nonce: string, body: Html, script?: string
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+<link rel="icon" href="data:,">
 <style nonce="${nonce}">${STYLE}</style>
 ${script ? html`<script nonce="${nonce}" src="${script}" defer></script>` : ''}
 </head>
@@ -38,7 +39,7 @@ ${script ? html`<script nonce="${nonce}" src="${script}" defer></script>` : ''}
 /** The page's headers: a strict CSP (nonces only, no inline script), never framed, never cached. */
 export const pageHeaders = (nonce: string) => ({
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',

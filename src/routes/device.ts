@@ -115,9 +115,16 @@ ${dev}${notice}
     const tenant = c.get('tenant');
     const form = await parseForm(c);
     form.assertWellFormed();
-    // A decision comes from this page only: same origin, and a session's form carries its CSRF token.
+    // A decision comes from this page only: same origin (the browser says so in Sec-Fetch-Site, and
+    // its Origin, unless withheld as "null", is this one), and a session's form carries its CSRF token.
+    const site = c.req.header('Sec-Fetch-Site');
     const origin = c.req.header('Origin');
-    if (origin !== undefined && origin !== new URL(c.req.url).origin) throw invalidRequest('The decision must come from the device page');
+    if (
+      (site !== undefined && site !== 'same-origin' && site !== 'none') ||
+      (origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin)
+    ) {
+      throw invalidRequest('The decision must come from the device page');
+    }
     const visitor = await visitorOf(c, form);
     if (!visitor) throw notFound('No such pending request for this user');
     if ('session' in visitor && !(await isCsrfToken(c.env, tenant, visitor.session, form.get('csrf')))) {

@@ -8,13 +8,14 @@
 // Chromium comes from Debian (`apt-get install chromium`; .ci/run installs it). Without it the tests
 // are skipped with a warning on a developer's machine, and fail under CI (CI set).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CIBA, rpPost, setUpTenant, startBackchannel, type Client } from './http.ts';
+import { CIBA, adminCall, rpPost, setUpTenant, startBackchannel, type Client } from './http.ts';
 import { startWrangler, type Server } from './server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -89,6 +90,8 @@ if (!haveChromium && inCI) {
         TENANT,
         [{ id: 'carol', loginHint: LOGIN_HINT, name: 'Carol' }],
         CLIENT_NAME,
+        // This file asks for carol many times on purpose; the limits have their own tests.
+        { user_pending_limit: 1000, user_request_limit: 10000 },
       );
     });
 
@@ -123,14 +126,17 @@ if (!haveChromium && inCI) {
       await page.getByRole('button', { name: 'Show my requests' }).click();
       await page.waitForURL((url) => url.pathname === `/${TENANT}/device` && url.searchParams.has('login_hint'));
       expect(new URL(page.url()).searchParams.get('login_hint')).toBe(LOGIN_HINT);
-      expect(await page.title()).toBe('Pending requests');
-      expect(await page.locator('script').count()).toBe(0); // nothing that JavaScript would run
+      expect(await page.title()).toBe('Your pending requests');
+      // One external script, for the live list; with JavaScript off the page works without it.
+      expect(await page.locator('script[src]').count()).toBe(1);
+      expect(await page.locator('script:not([src])').count()).toBe(0);
+      expect(await page.getByRole('note').textContent()).toContain('Development shortcut');
 
       const card = page.locator('section.request', { hasText: bindingMessage });
       expect(await card.count(), await page.content()).toBe(1);
       expect(await card.getByRole('heading', { level: 2 }).textContent()).toBe(`${CLIENT_NAME} asks you to sign in`);
       expect(await card.locator('.binding').textContent()).toBe(bindingMessage);
-      expect(await card.locator('code').textContent()).toBe('openid');
+      expect(await card.locator('li').allTextContents()).toEqual(['Confirm who you are']);
       const requestId = await card.getAttribute('data-request-id');
       expect(requestId).toMatch(/^[A-Za-z0-9_-]+$/);
       return { card, requestId: requestId! };
@@ -195,6 +201,104 @@ if (!haveChromium && inCI) {
       const { status, body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
       expect(status, JSON.stringify(body)).toBe(400);
       expect(body).toMatchObject({ error: 'access_denied' });
+    });
+
+    // The live page, with JavaScript on: signed in with the operator's link (a session cookie).
+    async function livePage(options: Parameters<Browser['newContext']>[0] = {}) {
+      const live = await browser.newContext({ viewport: { width: 420, height: 900 }, ...options });
+      const p = await live.newPage();
+      p.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      const { url } = await adminCall(server.origin, 'POST', `/tenants/${TENANT}/users/carol/device-link`, {}, 201);
+      await p.goto(url as string);
+      await p.waitForURL((u) => u.pathname === `/${TENANT}/device` && u.search === '');
+      expect(await p.title()).toBe('Your pending requests');
+      return { live, p };
+    }
+
+    const cardOf = (p: Page, bindingMessage: string) => p.locator('section.request', { hasText: bindingMessage });
+
+    test('live: a request made by an RP appears on the open page without a reload, a click approves it, and the RP gets tokens', async () => {
+      const { live, p } = await livePage();
+      let navigations = 0;
+      p.on('framenavigated', () => navigations++);
+      const authReqId = await startBackchannel(issuer, client, LOGIN_HINT, 'LIVE 1');
+      const card = cardOf(p, 'LIVE 1');
+      await card.waitFor({ timeout: 10_000 });
+      expect(navigations).toBe(0);
+      expect(await p.locator('#announce').textContent()).toBe('A new request arrived.');
+      expect(await card.locator('.countdown').textContent()).toMatch(/^\d+:\d\d$/);
+      await p.screenshot({ path: join(shots, 'device-page-live.png'), fullPage: true });
+      await card.getByLabel('Sign in with').selectOption('app-passcode');
+      await card.getByRole('button', { name: 'Approve' }).click();
+      await p.waitForURL((u) => u.searchParams.get('done') === 'approved');
+      const { status, body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.authentication_method).toBe('app-passcode');
+      expect(consoleErrors).toEqual([]);
+      await live.close();
+    });
+
+    test('live: a double click decides once', async () => {
+      const { live, p } = await livePage();
+      const authReqId = await startBackchannel(issuer, client, LOGIN_HINT, 'LIVE DOUBLE');
+      const card = cardOf(p, 'LIVE DOUBLE');
+      await card.waitFor({ timeout: 10_000 });
+      let posts = 0;
+      p.on('request', (r) => {
+        if (r.method() === 'POST') posts++;
+      });
+      await card.getByRole('button', { name: 'Deny' }).dblclick();
+      await p.waitForURL((u) => u.searchParams.get('done') === 'denied');
+      expect(posts).toBe(1);
+      const { body } = await rpPost(issuer, '/token', client, { grant_type: CIBA, auth_req_id: authReqId });
+      expect(body.error).toBe('access_denied');
+      await live.close();
+    });
+
+    test('live: cancelled and expired requests leave by themselves', async () => {
+      const { live, p } = await livePage({ colorScheme: 'dark' });
+      const cancelled = await startBackchannel(issuer, client, LOGIN_HINT, 'LIVE CANCEL');
+      await rpPost(issuer, '/cibaAuthorization', client, {
+        scope: 'openid',
+        login_hint: LOGIN_HINT,
+        binding_message: 'LIVE EXPIRE',
+        requested_expiry: '4',
+      }, 200);
+      await cardOf(p, 'LIVE CANCEL').waitFor({ timeout: 10_000 });
+      await cardOf(p, 'LIVE EXPIRE').waitFor({ timeout: 10_000 });
+      await p.screenshot({ path: join(shots, 'device-page-live-dark.png'), fullPage: true });
+      await rpPost(issuer, '/ciba/cancel', client, { auth_req_id: cancelled }, 200);
+      await cardOf(p, 'LIVE CANCEL').waitFor({ state: 'detached', timeout: 10_000 });
+      await cardOf(p, 'LIVE EXPIRE').waitFor({ state: 'detached', timeout: 10_000 });
+      await live.close();
+    });
+
+    test('without a session the page shows no request', async () => {
+      await startBackchannel(issuer, client, LOGIN_HINT, 'NOBODY SEES');
+      const anonymous = await browser.newContext();
+      const p = await anonymous.newPage();
+      await p.goto(`${server.origin}/${TENANT}/device`);
+      expect(await p.title()).toBe('Sign in');
+      expect(await p.locator('section.request').count()).toBe(0);
+      expect(await p.content()).not.toContain('NOBODY SEES');
+      await anonymous.close();
+    });
+
+    test('an axe-core scan of the page with a pending request finds no serious or critical violation', async () => {
+      const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+      // The page's CSP admits no injected script, so the scanning context bypasses it.
+      const { live, p } = await livePage({ bypassCSP: true });
+      await startBackchannel(issuer, client, LOGIN_HINT, 'AXE CHECK');
+      await cardOf(p, 'AXE CHECK').waitFor({ timeout: 10_000 });
+      await p.addScriptTag({ content: axeSource });
+      const violations = (await p.evaluate(async () => {
+        const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string }[] }> } }).axe;
+        return (await axe.run()).violations.map(({ id, impact, help }) => ({ id, impact, help }));
+      })) as { id: string; impact: string; help: string }[];
+      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      await live.close();
     });
   });
 }
