@@ -49,7 +49,8 @@ export async function devicePage(tenant: string, sub = 'alice', query = ''): Pro
 export async function deviceDecide(tenant: string, fields: Record<string, string>, sub = 'alice'): Promise<Response> {
   const cookie = await deviceSession(tenant, sub);
   const page = await (await call(`/${tenant}/device`, { headers: { Cookie: cookie } })).text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (csrf === undefined) throw new Error(`deviceDecide: ${sub}'s page has no form (no pending request), so no CSRF token`);
   return call(`/${tenant}/device`, {
     method: 'POST',
     headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' },

@@ -14,6 +14,7 @@ import {
   call,
   createClient,
   createUser,
+  devicePage,
   issuerOf,
   postForm,
   setup,
@@ -254,8 +255,7 @@ describe('opening a request is all-or-nothing, and the request exists before the
     );
     expect(stored).toBe(0);
     await expectOAuthError(await admin(`/tenants/${t.tenant}/requests/${requestIds[0]}`), 404, 'invalid_request');
-    const page = await call(`/${t.tenant}/device?login_hint=alice%40example.com`);
-    expect(await page.text()).toContain('No pending requests');
+    expect(await devicePage(t.tenant)).toContain('No pending requests');
   });
 
   it('a failing undo is logged and never masks the original error', async () => {
@@ -291,8 +291,6 @@ describe('opening a request is all-or-nothing, and the request exists before the
       create.mockRestore();
       added.mockRestore();
     }
-    const page = await call(`/${t.tenant}/device?login_hint=alice%40example.com`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('No pending requests');
+    expect(await devicePage(t.tenant)).toContain('No pending requests');
   });
 });

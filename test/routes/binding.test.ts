@@ -7,10 +7,11 @@ import {
   admin,
   approve,
   basic,
-  call,
   callback,
   callbackTokenFor,
   createClient,
+  deviceDecide,
+  devicePage,
   poll,
   postForm,
   requestIdOf,
@@ -117,22 +118,16 @@ describe('display_hash', () => {
   it('the device page echoes what it showed, so its approvals are confirmed', async () => {
     const { tenant, client } = await setup();
     const { auth_req_id } = await startRequest(tenant, client, { binding_message: 'Sign in to Test Bank' });
-    const page = await (await call(`/${tenant}/device?login_hint=alice%40example.com`)).text();
+    const page = await devicePage(tenant);
     const displayHash = /name="display_hash" value="([^"]+)"/.exec(page)?.[1];
     expect(displayHash).toBe(
       await expectedDisplayHash({ binding_message: 'Sign in to Test Bank', authorization_details: null, client_name: 'Test Bank', scope: 'openid' }),
     );
-    const res = await call(`/${tenant}/device`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        login_hint: 'alice@example.com',
-        request_id: requestIdOf(auth_req_id),
-        decision: 'approved',
-        authentication_method: 'app-passcode',
-        display_hash: displayHash!,
-      }),
-      redirect: 'manual',
+    const res = await deviceDecide(tenant, {
+      request_id: requestIdOf(auth_req_id),
+      decision: 'approved',
+      authentication_method: 'app-passcode',
+      display_hash: displayHash!,
     });
     expect(res.status).toBe(303);
     expect((await eventsOf(tenant, auth_req_id)).find((e) => e.event === 'approved')?.display_confirmed).toBe(true);

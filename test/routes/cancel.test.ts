@@ -7,10 +7,10 @@ import {
   admin,
   approve,
   basic,
-  call,
   callback,
   callbackTokenFor,
   createClient,
+  devicePage,
   poll,
   postForm,
   requestIdOf,
@@ -35,8 +35,6 @@ const timelineOf = async (tenant: string, authReqId: string) =>
     status: string;
     events: { event: string }[];
   };
-
-const devicePage = async (tenant: string) => (await call(`/${tenant}/device?login_hint=alice%40example.com`)).text();
 
 describe('cancelling a request', () => {
   it('a pending request: polls answer invalid_grant, the callback 410, the device page drops it', async () => {

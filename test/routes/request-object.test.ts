@@ -14,6 +14,7 @@ import {
   createClient,
   createTenant,
   createUser,
+  devicePage,
   issuerOf,
   poll,
   postForm,
@@ -56,7 +57,6 @@ async function inboxEntry(tenant: string, authReqId: string, sub = 'alice'): Pro
 }
 
 const requestsOpened = async () => (await listDurableObjectIds(env.AUTH_REQUESTS)).length;
-const devicePage = async (tenant: string) => (await call(`/${tenant}/device?login_hint=alice%40example.com`)).text();
 
 // One tenant with alice and the clients most tests use.
 let tenant: string;
