@@ -9,6 +9,7 @@ import { randomToken, sha256 } from '../lib/crypto.ts';
 import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
 import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
+import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -148,13 +149,17 @@ export const describeClient = (client: ClientRecord) => ({
 export const clientKey = (tenant: TenantRef, clientId: string) => `${tenantPrefix(tenant)}client:${clientId}`;
 export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
-export async function getClient(env: Env, tenant: TenantRef, clientId: string): Promise<ClientRecord | undefined> {
+/** The client record; `fresh` reads KV itself (the admin API), else this isolate's copy may serve (lib/isolate-cache.ts). */
+export async function getClient(env: Env, tenant: TenantRef, clientId: string, { fresh = false } = {}): Promise<ClientRecord | undefined> {
   if (!CLIENT_ID.test(clientId)) return undefined;
-  return (await env.CONFIG.get<ClientRecord>(clientKey(tenant, clientId), 'json')) ?? undefined;
+  const key = clientKey(tenant, clientId);
+  if (fresh) return (await env.CONFIG.get<ClientRecord>(key, 'json')) ?? undefined;
+  return cachedJson<ClientRecord>(env.CONFIG, key);
 }
 
 export async function putClient(env: Env, tenant: TenantRef, client: ClientRecord): Promise<void> {
   await env.CONFIG.put(clientKey(tenant, client.clientId), JSON.stringify(client));
+  forgetCached(clientKey(tenant, client.clientId));
 }
 
 /** A new client secret: 256 CSPRNG bits. */
@@ -236,6 +241,7 @@ export async function rotateClientSecret(env: Env, tenant: TenantRef, client: Cl
 
 export async function deleteClient(env: Env, tenant: TenantRef, clientId: string): Promise<void> {
   await env.CONFIG.delete(clientKey(tenant, clientId));
+  forgetCached(clientKey(tenant, clientId));
 }
 
 /** Re-encrypts every client_secret_jwt secret under the current KEY_ENCRYPTION_SECRET; returns how many. */

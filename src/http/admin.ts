@@ -18,7 +18,7 @@ export function tenantIdParam(c: Context<AppEnv>): string {
 
 /** The tenant named in the path, or 404. */
 export async function existingTenant(c: Context<AppEnv>): Promise<TenantRecord> {
-  const tenant = await getTenant(c.env, tenantIdParam(c));
+  const tenant = await getTenant(c.env, tenantIdParam(c), { fresh: true });
   if (!tenant) throw notFound('Unknown tenant');
   return tenant;
 }

@@ -8,6 +8,7 @@ import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import type { SigningAlg } from '../tenants/store.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
+import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 
 export interface KeyRecord {
   kid: string;
@@ -56,17 +57,20 @@ async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, to
   return { kid, alg, publicJwk, privateJwe, createdAt: now, maxTokenTtl: tokenTtl };
 }
 
-export async function getKeySet(env: Env, tenant: TenantRef): Promise<KeySet | undefined> {
-  return (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json')) ?? undefined;
+/** The key set; `fresh` reads KV itself (rotation, the admin API), else this isolate's copy may serve (lib/isolate-cache.ts). */
+export async function getKeySet(env: Env, tenant: TenantRef, { fresh = false } = {}): Promise<KeySet | undefined> {
+  if (fresh) return (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json')) ?? undefined;
+  return cachedJson<KeySet>(env.CONFIG, keysKey(tenant));
 }
 
 async function putKeySet(env: Env, tenant: TenantRef, keySet: KeySet): Promise<void> {
   await env.CONFIG.put(keysKey(tenant), JSON.stringify(keySet));
+  forgetCached(keysKey(tenant));
 }
 
 /** Re-encrypts every private key under the current KEY_ENCRYPTION_SECRET; returns how many. */
 export async function resealKeySet(env: Env, tenant: TenantRef): Promise<number> {
-  const keySet = await getKeySet(env, tenant);
+  const keySet = await getKeySet(env, tenant, { fresh: true });
   if (!keySet) return 0;
   const keys = await Promise.all(
     keySet.keys.map(async (k) => ({ ...k, privateJwe: await resealSecret(env, SIGNING_KEYS, tenant.id, k.privateJwe, { kid: k.kid }) })),

@@ -43,13 +43,13 @@ export async function upsertTenant(
   input: TenantSettingsInput,
   now: number,
 ): Promise<{ created: boolean; tenant: TenantRecord; keySet: KeySet }> {
-  const previous = await getTenant(env, id);
+  const previous = await getTenant(env, id, { fresh: true });
   if (previous && previous.settings.jurisdiction !== input.jurisdiction) {
     throw invalidRequest('jurisdiction: fixed when the tenant was created; it cannot change');
   }
   const settings = { ...input, authenticator: await storedAuthenticator(env, id, input.authenticator, previous) };
   const ref = { id, incarnation: previous?.incarnation ?? randomToken(16) };
-  const keySet = await prepareKeySet(env, ref, await getKeySet(env, ref), settings.signing_alg, tokenTtlOf(settings), now);
+  const keySet = await prepareKeySet(env, ref, await getKeySet(env, ref, { fresh: true }), settings.signing_alg, tokenTtlOf(settings), now);
   const tenant: TenantRecord = {
     ...ref,
     settings,

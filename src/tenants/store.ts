@@ -5,6 +5,7 @@ import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isAllowedOutboundUrl, isWebhookSecret } from '../lib/validation.ts';
 import { JURISDICTIONS } from './ref.ts';
+import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
@@ -129,16 +130,21 @@ export interface TenantRecord {
 /** The KV key of a tenant record (docs/storage.md). */
 export const tenantKey = (tenantId: string) => `tenant:${tenantId}`;
 
-export async function getTenant(env: Env, tenantId: string): Promise<TenantRecord | undefined> {
+/** The tenant record; `fresh` reads KV itself (the admin API), else this isolate's copy may serve (lib/isolate-cache.ts). */
+export async function getTenant(env: Env, tenantId: string, { fresh = false } = {}): Promise<TenantRecord | undefined> {
   if (!TENANT_ID.test(tenantId)) return undefined;
-  return (await env.CONFIG.get<TenantRecord>(tenantKey(tenantId), 'json')) ?? undefined;
+  const key = tenantKey(tenantId);
+  if (fresh) return (await env.CONFIG.get<TenantRecord>(key, 'json')) ?? undefined;
+  return cachedJson<TenantRecord>(env.CONFIG, key);
 }
 
 export async function putTenant(env: Env, tenant: TenantRecord): Promise<void> {
   await env.CONFIG.put(tenantKey(tenant.id), JSON.stringify(tenant));
+  forgetCached(tenantKey(tenant.id));
 }
 
 /** Deletes the tenant record; the tenant's other records belong to their own stores (tenants/operations.ts). */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   await env.CONFIG.delete(tenantKey(tenantId));
+  forgetCached(tenantKey(tenantId));
 }

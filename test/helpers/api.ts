@@ -6,6 +6,7 @@ import { deviceInboxStub, inboxEntryKey, type InboxEntry } from '../../src/authe
 import { requestIdOf as requestIdOfToken } from '../../src/ciba/auth-req-id.ts';
 import type { TenantPlace, TenantRef } from '../../src/tenants/ref.ts';
 import { getTenant } from '../../src/tenants/store.ts';
+import { forgetCached } from '../../src/lib/isolate-cache.ts';
 
 export const ORIGIN = 'https://as.example.test';
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -16,6 +17,15 @@ let counter = 0;
 export const uniqueTenantId = (prefix = 't') => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 export const issuerOf = (tenant: string) => `${ORIGIN}/${tenant}/as`;
+
+/**
+ * Writes a KV record behind the server's back (a test reaching into storage), and makes this isolate
+ * forget its cached copy, as a write through the server would (src/lib/isolate-cache.ts).
+ */
+export async function putRecord(key: string, value: string): Promise<void> {
+  await env.CONFIG.put(key, value);
+  forgetCached(key);
+}
 
 /** The tenant's id, incarnation and jurisdiction, which name and place its records (src/tenants/ref.ts). */
 export async function tenantRef(tenantId: string): Promise<TenantRef & TenantPlace> {

@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { keysKey } from '../../src/keys/store.ts';
-import { CIBA, admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, tenantRef, type TestClient } from '../helpers/api.ts';
+import { CIBA, admin, approve, backchannel, callback, callbackTokenFor, poll, requestIdOf, putRecord, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import { boxUrl, clientInDevelopment, newBox, notifiedSetup, received, script, waitForReceived } from '../helpers/receiver.ts';
 
@@ -262,12 +262,12 @@ describe('push', () => {
     const { auth_req_id } = await start(tenant, client);
     const keysRecord = keysKey(await tenantRef(tenant));
     const keys = (await env.CONFIG.get(keysRecord))!;
-    await env.CONFIG.put(keysRecord, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage', maxTokenTtl: 60 }] }));
+    await putRecord(keysRecord, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage', maxTokenTtl: 60 }] }));
     await approve(tenant, auth_req_id);
     await sleep(700);
     expect(attemptsIn(await timelineOf(tenant, auth_req_id))).toEqual([expect.objectContaining({ attempt: 1, result: 'failed' })]);
     expect(await received(box)).toHaveLength(0);
-    await env.CONFIG.put(keysRecord, keys);
+    await putRecord(keysRecord, keys);
     const [push] = await waitForReceived(box, 1, 5000);
     expect(JSON.parse(push!.body)).toMatchObject({ auth_req_id, access_token: expect.any(String) });
   }, 15_000);

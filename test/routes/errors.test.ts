@@ -1,7 +1,7 @@
 // Contract §1: every error is RFC 6749 §5.2 JSON, on every path, in the order 404, 405, 413, 401.
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { basic, call, poll, setup, startRequest, approve, tenantRef, type TestClient } from '../helpers/api.ts';
+import { basic, call, poll, setup, startRequest, approve, putRecord, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import { keysKey } from '../../src/keys/store.ts';
 
@@ -116,13 +116,13 @@ describe('500 server_error', () => {
     // Corrupt the tenant's key set so loading the signing key fails unexpectedly.
     const keysRecord = keysKey(await tenantRef(tenant));
     const keys = await env.CONFIG.get(keysRecord);
-    await env.CONFIG.put(keysRecord, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
+    await putRecord(keysRecord, JSON.stringify({ keys: [{ kid: 'k', alg: 'ES256', privateJwe: 'garbage' }] }));
     const res = await poll(tenant, client, auth_req_id);
     const body = await expectOAuthError(res, 500, 'server_error');
     expect(body.error_description).toBe('The server met an unexpected condition');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     // The fault did not burn the approval: once the keys are back, the tokens are still there.
-    await env.CONFIG.put(keysRecord, keys!);
+    await putRecord(keysRecord, keys!);
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });
 });

@@ -20,6 +20,7 @@ import {
   startRequest,
   type TestClient,
   tenantRef,
+  putRecord,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
@@ -168,7 +169,7 @@ describe('refresh tokens', () => {
     expect((await admin(`/tenants/${tenant}`, 'DELETE')).status).toBe(204);
     expect((await admin(`/tenants/${tenant}`, 'PUT', {})).status).toBe(201);
     // The same client id and secret again, as the development seed does with demo-rp.
-    await env.CONFIG.put(clientRecordKey(await tenantRef(tenant), client.client_id), record);
+    await putRecord(clientRecordKey(await tenantRef(tenant), client.client_id), record);
     await createUser(tenant, 'alice', ALICE);
     await expectOAuthError(await refresh(tenant, client, first.refresh_token!), 400, 'invalid_grant');
     expect(await isActive(tenant, client, first.refresh_token!)).toBe(false);

@@ -26,6 +26,7 @@ import {
   startRequest,
   type TestClient,
   tenantRef,
+  putRecord,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
@@ -152,7 +153,7 @@ describe('request state does not outlive its user or its tenant', () => {
     expect((await admin(`/tenants/${t.tenant}`, 'DELETE')).status).toBe(204);
     expect((await admin(`/tenants/${t.tenant}`, 'PUT', {})).status).toBe(201);
     // The same client id and secret again, as the development seed does with demo-rp.
-    await env.CONFIG.put(clientKey(await tenantRef(t.tenant), t.client.client_id), clientRecord!);
+    await putRecord(clientKey(await tenantRef(t.tenant), t.client.client_id), clientRecord!);
     await createUser(t.tenant);
 
     for (const { auth_req_id } of [approved, pending]) {

@@ -27,7 +27,7 @@ async function existingClient(c: Context<AppEnv>): Promise<{ tenant: TenantRecor
   const tenant = await existingTenant(c);
   const clientId = c.req.param('client_id') ?? '';
   if (!CLIENT_ID.test(clientId)) throw invalidRequest('The client_id is not valid');
-  const client = await getClient(c.env, tenant, clientId);
+  const client = await getClient(c.env, tenant, clientId, { fresh: true });
   if (!client) throw notFound('Unknown client');
   return { tenant, client };
 }

@@ -29,7 +29,7 @@ route(devSeed, '/seed', {
     if (!isDevelopment(c.env)) throw notFound();
     const now = nowSeconds();
     const created: string[] = [];
-    let tenant = await getTenant(c.env, DEMO.tenant);
+    let tenant = await getTenant(c.env, DEMO.tenant, { fresh: true });
     if (!tenant) {
       tenant = (await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({ device_page: true }, true), now)).tenant;
       created.push(`tenant ${DEMO.tenant}`);

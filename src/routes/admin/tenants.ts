@@ -40,7 +40,7 @@ route(tenants, '/:tenant', {
   },
   GET: async (c) => {
     const tenant = await existingTenant(c);
-    return c.json(describeTenant(tenant, await getKeySet(c.env, tenant)));
+    return c.json(describeTenant(tenant, await getKeySet(c.env, tenant, { fresh: true })));
   },
   DELETE: async (c) => {
     const tenant = await existingTenant(c);
@@ -57,7 +57,7 @@ route(tenants, '/:tenant/keys/rotate', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const { settings } = tenant;
-    const current = await getKeySet(c.env, tenant);
+    const current = await getKeySet(c.env, tenant, { fresh: true });
     const immediate = c.req.query('immediate') === 'true';
     const now = nowSeconds();
     const rotated = await rotateKey(c.env, tenant, current, settings.signing_alg, tokenTtlOf(settings), now, { immediate });

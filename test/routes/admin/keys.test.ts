@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keysKey, type KeySet } from '../../../src/keys/store.ts';
-import { admin, approve, call, createTenant, poll, setup, startRequest, tenantRef, uniqueTenantId } from '../../helpers/api.ts';
+import { admin, approve, call, createTenant, poll, setup, startRequest, putRecord, tenantRef, uniqueTenantId } from '../../helpers/api.ts';
 import { B64URL } from '../../helpers/admin.ts';
 import { expectOAuthError } from '../../helpers/oauth.ts';
 
@@ -17,7 +17,7 @@ async function ageRetired(tenant: string, seconds: number) {
   const key = keysKey(await tenantRef(tenant));
   const keySet = (await env.CONFIG.get<KeySet>(key, 'json'))!;
   const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds }));
-  await env.CONFIG.put(key, JSON.stringify({ keys: aged }));
+  await putRecord(key, JSON.stringify({ keys: aged }));
 }
 
 /**
