@@ -7,7 +7,7 @@ import type { ClientRecord } from '../clients/store.ts';
 import { openGrant } from '../grants/token-grant.ts';
 import type { SigningKey } from '../keys/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { authorizationDetailsOf, mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
+import { grantToMint, mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
 import type { RedeemedGrant } from './state.ts';
 
 /** The token response for an approval already consumed (design principle 7), signed with `key` at `now` (epoch s). */
@@ -22,16 +22,6 @@ export async function issueRedeemedGrant(
   extras?: IdTokenExtras,
 ): Promise<TokenResponse> {
   const { grantId, refreshToken } = await openGrant(env, tenant, issuer, client, grant, now);
-  const minted = {
-    issuer,
-    clientId: grant.clientId,
-    sub: grant.sub,
-    scope: grant.scope,
-    ...(grant.resource ? { resource: grant.resource } : {}),
-    ...authorizationDetailsOf(grant),
-    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
-    ...grant.approval,
-    grantId,
-  };
+  const minted = grantToMint(grant, issuer, grant.clientId, grant.scope, grantId);
   return mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras);
 }

@@ -6,7 +6,7 @@ import { invalidRequest, invalidScope } from '../errors.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
-import { authorizationDetailsOf, mintTokenResponse } from '../tokens/token-response.ts';
+import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
 import { isCurrentUser } from '../users/store.ts';
 import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
 
@@ -44,18 +44,7 @@ export const refreshTokenGrant: Grant = {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
       throw refuse('the user was deleted');
     }
-    const minted = {
-      issuer,
-      clientId: client.clientId,
-      sub: grant.sub,
-      scope: outcome.scope,
-      ...(grant.resource ? { resource: grant.resource } : {}),
-      ...authorizationDetailsOf(grant),
-      ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
-      ...grant.approval,
-      grantId,
-      refreshToken: next,
-    };
+    const minted = { ...grantToMint(grant, issuer, client.clientId, outcome.scope, grantId), refreshToken: next };
     return mintTokenResponse(key, tenant.settings, minted, nowSeconds());
   },
 };

@@ -59,9 +59,34 @@ async function halfHashOf(token: string, alg: SigningKey['alg']): Promise<string
   return base64url(digest.subarray(0, digest.length / 2));
 }
 
-/** The grant's stored authorization_details, parsed for minting. */
-export const authorizationDetailsOf = ({ authorizationDetailsJson }: { authorizationDetailsJson?: string }) =>
-  authorizationDetailsJson === undefined ? {} : { authorizationDetails: JSON.parse(authorizationDetailsJson) as AuthorizationDetail[] };
+/** What a grant (redeemed, or refreshed) holds that its tokens carry, as stored. */
+export interface StoredGrant {
+  sub: string;
+  resource?: string[];
+  authorizationDetailsJson?: string;
+  bindingMessage?: string;
+  approval: AuthenticationFacts;
+}
+
+/**
+ * The tokens to mint for a stored grant: its user, what it was approved for and how, for `scope`
+ * (a refresh may narrow it), by `clientId`, in grant `grantId`.
+ */
+export function grantToMint(grant: StoredGrant, issuer: string, clientId: string, scope: string, grantId: string): GrantToMint {
+  return {
+    issuer,
+    clientId,
+    sub: grant.sub,
+    scope,
+    ...(grant.resource ? { resource: grant.resource } : {}),
+    ...(grant.authorizationDetailsJson !== undefined
+      ? { authorizationDetails: JSON.parse(grant.authorizationDetailsJson) as AuthorizationDetail[] }
+      : {}),
+    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
+    ...grant.approval,
+    grantId,
+  };
+}
 
 /** The access token's `aud` (RFC 8707 §2, RFC 9068 §3): the resources asked for, else the issuer. */
 const audienceOf = ({ resource, issuer }: Pick<GrantToMint, 'resource' | 'issuer'>): string | string[] =>
