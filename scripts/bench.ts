@@ -13,6 +13,12 @@
 //                backchannel phase (never throttled, so never slow_down)   → 400 authorization_pending
 //   full flow    backchannel → GET the device page → POST its form (approve) → 303 → poll → 200 tokens
 //
+// Then the platform's floor, in the same run (issue 13): discovery is measured on the server, the
+// server is stopped, and a baseline Worker (scripts/baseline/) doing one Durable Object round trip
+// (or nothing, for a bare route) takes the same load; each hot path's throughput is reported as a
+// ratio of its floor's: the pending poll against polling existing objects, the backchannel request
+// against creating new ones, discovery against a bare route.
+//
 // Then, unmeasured by the memory check, how long an RP waits for its tokens once the user presses
 // Approve, in each delivery mode (APPROVALS flows per mode, APPROVAL_CONCURRENCY at a time, the
 // tenant's default poll interval of 5 s): poll (the RP polls every interval, as openid-client
@@ -63,6 +69,10 @@ import { startWrangler, type Server } from '../test/e2e/server.ts';
 // second workerd in front of ours) grows 30–40 MiB per pass under any traffic, 404s included; it
 // is reported, without a target.
 const TARGETS = {
+  /** Issue 13: throughput as a share of the platform's floor, measured in the same run. */
+  pollFloorRatio: 0.8,
+  backchannelFloorRatio: 0.7,
+  discoveryFloorRatio: 0.8,
   /** Contract §8, issue 11: with long polling the RP holds its tokens in under 50 ms at the median. */
   longPollApprovalP50Ms: 50,
   backchannelP95Ms: 250,
@@ -77,7 +87,7 @@ const BACKCHANNEL_REQUESTS = 300; // per pass; their auth_req_ids are the poll p
 const FLOWS = 150; // per pass; 4 HTTP requests each
 const WARMUP_PASSES = 2; // unmeasured passes first: one is not enough for RSS to level off
 const SETTLE_MS = 12_000; // idle before reading RSS so workerd evicts idle Durable Objects (as good as 70 s)
-const RUN_DEADLINE_MS = 5 * 60_000; // the whole run, server start-up included (a run takes ~2 min)
+const RUN_DEADLINE_MS = 6 * 60_000; // the whole run, both start-ups included (a run takes ~3 min)
 const MAX_ERRORS = 5; // a phase stops early after this many wrong answers
 const OTHER_LOAD_WARNING = 0.25; // CPUs taken by other processes during the measured pass: warn past this
 
@@ -237,6 +247,44 @@ async function approvalLatencies(origin: string, issuer: string): Promise<Record
     return result;
   } finally {
     ping.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The platform's floor
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Stops the server and serves the baseline Worker instead, under the same load: creating objects,
+ * polling them, and a bare route. Returns each phase's run.
+ */
+async function measureFloors(current: Server): Promise<Record<'create an object' | 'poll an existing object' | 'bare route', Run>> {
+  await current.stop();
+  server = undefined;
+  console.log('Starting the baseline Worker (scripts/baseline/)...');
+  const baseline = await startWrangler({ config: 'scripts/baseline/wrangler.toml', readyPath: '/bare' });
+  server = baseline;
+  try {
+    const post = async (path: string, status: number) => {
+      const res = await fetch(`${baseline.origin}${path}`, { method: 'POST' });
+      if (res.status !== status) throw new Error(`baseline ${path}: ${res.status}`);
+      await res.arrayBuffer();
+    };
+    const ids = Array.from({ length: BACKCHANNEL_REQUESTS }, () => crypto.randomUUID());
+    // Warm up like the server was: the same phases once, unmeasured.
+    await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, (i) => post(`/new/warm-${ids[i]}`, 200));
+    await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, (i) => post(`/poll/warm-${ids[i]}`, 400));
+    const create = await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, (i) => post(`/new/${ids[i]}`, 200));
+    const poll = await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, (i) => post(`/poll/${ids[i]}`, 400));
+    const bare = await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, async () => {
+      const res = await fetch(`${baseline.origin}/bare`);
+      if (res.status !== 200) throw new Error(`baseline /bare: ${res.status}`);
+      await res.arrayBuffer();
+    });
+    return { 'create an object': create, 'poll an existing object': poll, 'bare route': bare };
+  } finally {
+    await baseline.stop();
+    server = undefined;
   }
 }
 
@@ -443,6 +491,13 @@ async function main(): Promise<number> {
 
   console.log(`Approval → tokens in poll, long-poll and ping mode (${APPROVALS} each)...`);
   const approvals = await approvalLatencies(origin, issuer);
+  console.log(`Discovery (${BACKCHANNEL_REQUESTS})...`);
+  const discoveryRun = await pool(BACKCHANNEL_REQUESTS, CONCURRENCY, async () => {
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`);
+    if (res.status !== 200) throw new Error(`discovery: ${res.status}`);
+    await res.arrayBuffer();
+  });
+  const floors = await measureFloors(server);
 
   // Latency table.
   const of = (r: Run) => stats(r.latencies, r.errors.length, r.wallMs);
@@ -464,6 +519,20 @@ async function main(): Promise<number> {
   const table: string[][] = [
     ['phase', 'n', 'errors', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'target p95', 'result'],
   ];
+  rows.push({ name: 'discovery', s: of(discoveryRun) });
+  for (const [name, run] of Object.entries(floors)) rows.push({ name: `floor: ${name}`, s: of(run) });
+  const ratios: [string, Run, Run, number][] = [
+    ['pending poll / one call to an existing object', run.poll, floors['poll an existing object'], TARGETS.pollFloorRatio],
+    ['backchannel / one call creating an object', run.backchannel, floors['create an object'], TARGETS.backchannelFloorRatio],
+    ['discovery / a bare route', discoveryRun, floors['bare route'], TARGETS.discoveryFloorRatio],
+  ];
+  const ratioTable: string[][] = [['throughput against the floor', 'ours ops/s', 'floor ops/s', 'ratio', 'target', 'result']];
+  for (const [name, ours, floor, target] of ratios) {
+    const ratio = of(ours).rps / of(floor).rps;
+    const ok = ratio >= target;
+    if (!ok) failures.push(`${name}: ${ratio.toFixed(2)} of the floor < ${target}`);
+    ratioTable.push([name, of(ours).rps.toFixed(1), of(floor).rps.toFixed(1), ratio.toFixed(2), `≥ ${target}`, ok ? 'PASS' : 'FAIL']);
+  }
   const longPoll = of(approvals['long poll']);
   if (longPoll.errors > 0 || !(longPoll.p50 <= TARGETS.longPollApprovalP50Ms)) {
     failures.push(`approval → tokens, long poll: p50 ${ms(longPoll.p50)} ms, ${longPoll.errors} errors (target p50 ≤ ${TARGETS.longPollApprovalP50Ms} ms)`);
@@ -506,6 +575,8 @@ async function main(): Promise<number> {
   console.log();
   printTable(table);
   console.log();
+  printTable(ratioTable);
+  console.log();
   printTable(memory);
   console.log();
   const load = `Other load (other processes, hypervisor steal) took ${others.toFixed(2)} of ${cpus().length} CPUs ` +
@@ -537,7 +608,12 @@ let forcedExit: number | undefined; // set by a signal or the deadline
  * start-up it waits for the server to answer (or for the start to fail, which cleans up by itself).
  */
 function shutdown(): Promise<void> {
-  stopped ??= starting ? starting.then((s) => s.stop(), () => undefined) : Promise.resolve();
+  // The server, and the baseline Worker when it is the one running (stop() is idempotent).
+  const current = server;
+  stopped ??= Promise.all([
+    starting ? starting.then((s) => s.stop(), () => undefined) : undefined,
+    current?.stop(),
+  ]).then(() => undefined);
   return stopped;
 }
 

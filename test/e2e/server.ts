@@ -64,7 +64,10 @@ async function killGroup(child: ChildProcess): Promise<void> {
  * the caller's process exits without calling it, the group is killed on the way out (the directory
  * then stays behind in the OS temp directory).
  */
-export async function startWrangler(): Promise<Server> {
+export async function startWrangler(
+  /** Another Worker to serve (the bench's baseline), and the path that answers 200 once it is up. */
+  other?: { config: string; readyPath: string },
+): Promise<Server> {
   const dir = await mkdtemp(join(tmpdir(), 'ciba-e2e-'));
   const envFile = join(dir, 'e2e.env');
   await writeFile(
@@ -88,7 +91,7 @@ export async function startWrangler(): Promise<Server> {
 
   const wrangler = join(ROOT, 'node_modules', '.bin', 'wrangler');
   const args = ['dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', join(dir, 'state'),
-    '--env-file', envFile, '--show-interactive-dev-session=false'];
+    '--env-file', envFile, '--show-interactive-dev-session=false', ...(other ? ['--config', other.config] : [])];
   const child = spawn(wrangler, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -122,13 +125,13 @@ export async function startWrangler(): Promise<Server> {
         throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}) before answering`);
       }
       if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within ${STARTUP_DEADLINE_MS} ms`);
-      const res = await fetch(`${origin}/admin/tenants/e2e-probe`, {
+      const res = await fetch(`${origin}${other ? other.readyPath : '/admin/tenants/e2e-probe'}`, {
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
         signal: AbortSignal.timeout(5_000),
       }).catch(() => undefined);
       if (res) {
         await res.body?.cancel();
-        if (res.status === 404) return { origin, pid: child.pid!, stop };
+        if (res.status === (other ? 200 : 404)) return { origin, pid: child.pid!, stop };
         throw new Error(`wrangler dev answered the readiness probe with ${res.status}, expected 404`);
       }
       await new Promise((r) => setTimeout(r, 250));
