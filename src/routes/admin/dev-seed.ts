@@ -4,7 +4,7 @@ import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../env.ts';
 import { isDevelopment } from '../../env.ts';
 import { notConfigured, notFound } from '../../errors.ts';
-import { checkSigningKey } from '../../keys/store.ts';
+import { checkSigningKey, getKeySet } from '../../keys/store.ts';
 import { CIBA_GRANT_TYPE, getClient, parseClientMetadata, registerClient } from '../../clients/store.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
@@ -30,7 +30,10 @@ route(devSeed, '/seed', {
     const now = nowSeconds();
     const created: string[] = [];
     let tenant = await getTenant(c.env, DEMO.tenant, { fresh: true });
-    if (!tenant) {
+    // A demo tenant from an older version (no device page, or no key under its incarnation's records)
+    // is brought up to date, keeping its incarnation; a missing one is created.
+    const current = tenant && tenant.settings.device_page === true && (await getKeySet(c.env, tenant, { fresh: true }));
+    if (!tenant || !current) {
       tenant = (await upsertTenant(c.env, DEMO.tenant, parseTenantSettings({ device_page: true }, true), now)).tenant;
       created.push(`tenant ${DEMO.tenant}`);
     }

@@ -5,6 +5,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../../src/app.ts';
 import { ADMIN_TOKEN, approve, poll, startRequest, type TestClient } from '../../helpers/api.ts';
+import { getTenant } from '../../../src/tenants/store.ts';
 import { expectOAuthError } from '../../helpers/oauth.ts';
 
 const development = { ...env, ENVIRONMENT: 'development' };
@@ -36,6 +37,22 @@ describe('the development seed', () => {
     const tokens = poll('demo', live, held.auth_req_id);
     await approve('demo', held.auth_req_id);
     expect((await tokens).status).toBe(200);
+  });
+
+  it('brings a demo tenant of an older version up to date: its device page on, its incarnation kept', async () => {
+    const bindings = development;
+    const put = new Request('http://localhost:8787/admin/tenants/demo', {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    await app.fetch(put, bindings, createExecutionContext());
+    const before = (await getTenant(env, 'demo', { fresh: true }))!;
+    expect(before.settings.device_page).toBe(false);
+    expect(((await (await seed()).json()) as { created: string[] }).created).toContain('tenant demo');
+    const after = (await getTenant(env, 'demo', { fresh: true }))!;
+    expect(after.settings.device_page).toBe(true);
+    expect(after.incarnation).toBe(before.incarnation);
   });
 
   it('says so when the local state was made with another key-encryption secret', async () => {
