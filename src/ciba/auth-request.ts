@@ -43,6 +43,20 @@ export class AuthRequest extends DurableObject<Env> {
     return transition.outcome;
   }
 
+  /**
+   * A pending poll's bookkeeping (its time, for the interval rule, and its timeline event) is
+   * written without holding the answer until storage confirms it: the hottest path then does not
+   * wait on a disk. It decides nothing, so losing it in a crash would only let the next poll through.
+   */
+  #applyUnconfirmed(transition: Transition<PollOutcome>): PollOutcome {
+    const { status } = transition.outcome;
+    if (transition.next && (status === 'pending' || status === 'held')) {
+      void this.ctx.storage.put(STATE_KEY, transition.next, { allowUnconfirmed: true });
+      return transition.outcome;
+    }
+    return this.#apply(transition);
+  }
+
   /** Stores a new request (built by newAuthRequest) and schedules its expiry (CIBA §7.3). */
   async create(state: AuthRequestState): Promise<CreateOutcome> {
     if (this.#load()) return { status: 'exists' };
@@ -66,10 +80,10 @@ export class AuthRequest extends DurableObject<Env> {
    * changes or the wait runs out, whichever is first, then answered from the state as it is then.
    */
   async poll(input: PollInput, waitMs = 0): Promise<PollOutcome> {
-    const outcome = this.#apply(poll(this.#load(), waitMs > 0 ? { ...input, phase: 'hold' } : input, Date.now()));
+    const outcome = this.#applyUnconfirmed(poll(this.#load(), waitMs > 0 ? { ...input, phase: 'hold' } : input, Date.now()));
     if (outcome.status !== 'held') return outcome;
     await this.#changeOrTimeout(Math.min(waitMs, outcome.until - Date.now()));
-    return this.#apply(poll(this.#load(), { ...input, phase: 'resumed' }, Date.now()));
+    return this.#applyUnconfirmed(poll(this.#load(), { ...input, phase: 'resumed' }, Date.now()));
   }
 
   /** Resolves when #wake is called or after `ms`, whichever is first. */
