@@ -57,18 +57,28 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   const identified = await authenticator.identify(env, start);
   // Push-bombing limits (contract §8): counted for the user before their device is asked.
   const limitsGuard = limitsGuardName(tenant, limitsKeyOf(start.hint, identified));
-  const admitted = await guardByName(env, limitsGuard).admit(credentials.requestId, start.expiresAt, {
+  // The hashes and the sealed delivery secrets are made meanwhile; nothing is stored before admission.
+  const release = () => guardByName(env, limitsGuard).release(credentials.requestId);
+  const admission = guardByName(env, limitsGuard).admit(credentials.requestId, start.expiresAt, {
     pendingLimit: tenant.settings.user_pending_limit ?? 3,
     requestLimit: tenant.settings.user_request_limit ?? 10,
   });
+  let prepared: [Awaited<typeof admission>, string, string, Delivery | undefined];
+  try {
+    prepared = await Promise.all([
+      admission,
+      sha256(credentials.authReqId),
+      sha256(credentials.callbackToken),
+      deliveryFor(env, params, credentials.authReqId),
+    ]);
+  } catch (err) {
+    // A slot taken for a request that will not open is given back.
+    void admission.then((a) => (a.admitted ? release() : undefined)).catch(() => undefined);
+    throw err;
+  }
+  const [admitted, authReqIdHash, callbackTokenHash, delivery] = prepared;
   if (!admitted.admitted) throw userLimitReached(admitted.limit, admitted.retryAfterS);
-  const release = () => guardByName(env, limitsGuard).release(credentials.requestId);
 
-  const [authReqIdHash, callbackTokenHash, delivery] = await Promise.all([
-    sha256(credentials.authReqId),
-    sha256(credentials.callbackToken),
-    deliveryFor(env, params, credentials.authReqId),
-  ]);
   const stub = authRequestStub(env, tenant, credentials.requestId);
   let stored: Awaited<ReturnType<typeof stub.create>>;
   try {
