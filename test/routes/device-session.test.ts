@@ -184,7 +184,9 @@ describe('live updates', () => {
     const socket = res.webSocket!;
     const messages: string[] = [];
     socket.accept();
-    socket.addEventListener('message', (e) => messages.push(String(e.data)));
+    socket.addEventListener('message', (e) => {
+      messages.push(String(e.data));
+    });
     const { auth_req_id } = await startRequest(tenant, client);
     await vi.waitFor(() => expect(messages).toEqual(['changed']));
     const fragment = await (await call(`/${tenant}/device/list`, { headers: { Cookie: cookie } })).text();
