@@ -3,9 +3,8 @@
 import type { Env } from '../env.ts';
 import { invalidUserCode } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
-import { constantTimeEqual } from '../lib/crypto.ts';
 import { resolveUserHint } from '../users/hints.ts';
-import { userCodeDigests } from '../users/store.ts';
+import { isUserCode } from '../users/store.ts';
 import { userGuardStub } from '../users/user-guard.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 import { deviceInboxStub } from './device-inbox.ts';
@@ -14,9 +13,7 @@ export const builtin: Authenticator = {
   async identify(env: Env, start: AuthenticationStart): Promise<IdentifiedUser> {
     const user = await resolveUserHint(env, start.tenant, start.issuer, start.hint);
     if (start.userCode !== undefined) {
-      const stored = user.userCodeHash;
-      const candidates = stored === undefined ? [] : await userCodeDigests(env, start.tenant.id, start.userCode);
-      const matches = (await Promise.all(candidates.map((digest) => constantTimeEqual(digest, stored!)))).some(Boolean);
+      const matches = await isUserCode(env, start.tenant.id, start.userCode, user);
       // Every attempt is counted for the user, so a code cannot be guessed (users/user-guard.ts).
       const verdict = await userGuardStub(env, start.tenant, user).userCodeAttempt(matches);
       if (verdict.locked && !matches) {

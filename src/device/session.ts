@@ -4,9 +4,9 @@
 // page. Links, sessions and CSRF tokens are HMACs under a key derived from KEY_ENCRYPTION_SECRET for
 // the tenant, and name the tenant's and the user's incarnations, so nothing outlives either.
 import type { Env } from '../env.ts';
-import { constantTimeEqual, randomToken } from '../lib/crypto.ts';
+import { randomToken } from '../lib/crypto.ts';
 import { base64url, fromBase64url, utf8 } from '../lib/encoding.ts';
-import { keyedDigest, keyedDigests } from '../lib/secrets.ts';
+import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';
 import type { TenantRef } from '../tenants/ref.ts';
 
 /** How long a sign-in link works, and a session lasts (seconds). */
@@ -38,8 +38,7 @@ async function sign(env: Env, tenant: TenantRef, kind: Kind, grant: DeviceGrant)
 async function verify(env: Env, tenant: TenantRef, kind: Kind, token: string, now: number): Promise<DeviceGrant | undefined> {
   const [body, mac, ...rest] = token.split('.');
   if (!body || !mac || rest.length > 0 || body.length > 2048) return undefined;
-  const expected = await keyedDigests(env, PURPOSE, tenant.id, `${kind}.${body}`);
-  if (!(await Promise.all(expected.map((e) => constantTimeEqual(e, mac)))).some(Boolean)) return undefined;
+  if (!(await matchesKeyedDigest(env, PURPOSE, tenant.id, `${kind}.${body}`, mac))) return undefined;
   let grant: DeviceGrant;
   try {
     grant = JSON.parse(new TextDecoder().decode(fromBase64url(body) ?? new Uint8Array())) as DeviceGrant;
@@ -68,7 +67,6 @@ export const verifyDeviceSession = (env: Env, tenant: TenantRef, cookie: string,
 export const csrfTokenOf = (env: Env, tenant: TenantRef, session: DeviceGrant) => keyedDigest(env, PURPOSE, tenant.id, `csrf.${session.sid}`);
 
 export async function isCsrfToken(env: Env, tenant: TenantRef, session: DeviceGrant, token: string | undefined): Promise<boolean> {
-  if (token === undefined || session.sid === undefined) return false;
-  const expected = await keyedDigests(env, PURPOSE, tenant.id, `csrf.${session.sid}`);
-  return (await Promise.all(expected.map((e) => constantTimeEqual(e, token)))).some(Boolean);
+  if (session.sid === undefined) return false;
+  return matchesKeyedDigest(env, PURPOSE, tenant.id, `csrf.${session.sid}`, token);
 }

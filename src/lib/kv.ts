@@ -1,4 +1,4 @@
-// Workers KV by prefix: every key name under a prefix, page by page, and deleting them all.
+// Workers KV by prefix: every key name under a prefix, page by page.
 
 /** The names of every key that starts with `prefix`. */
 export async function listKeyNames(kv: KVNamespace, prefix: string): Promise<string[]> {
@@ -12,7 +12,3 @@ export async function listKeyNames(kv: KVNamespace, prefix: string): Promise<str
   return names;
 }
 
-/** Deletes every key that starts with `prefix`. */
-export async function deleteKeysWithPrefix(kv: KVNamespace, prefix: string): Promise<void> {
-  await Promise.all((await listKeyNames(kv, prefix)).map((name) => kv.delete(name)));
-}

@@ -2,6 +2,7 @@
 // tenant, so nothing made for one tenant or use serves another. While the secret is being rotated,
 // KEY_ENCRYPTION_SECRET_PREVIOUS still opens and verifies what the old one made (docs/operations.md).
 import type { Env } from '../env.ts';
+import { constantTimeEqual } from './crypto.ts';
 import { base64url, utf8 } from './encoding.ts';
 import { JweDecryptionFailed, decryptDirA256gcm, encryptDirA256gcm } from './jwe.ts';
 
@@ -57,11 +58,22 @@ export async function sealSecret(
   return encryptDirA256gcm(plaintext, await deriveSecret(env, purpose, tenantId), header);
 }
 
-/** Every digest `value` may be stored under: with the current secret and, while rotating, the previous. */
-export async function keyedDigests(env: Env, purpose: string, tenantId: string, value: string): Promise<string[]> {
+/**
+ * Is `digest` the keyed digest of `value` (keyedDigest), under the current secret or, while
+ * rotating, the previous one? Compared in constant time; an absent digest matches nothing.
+ */
+export async function matchesKeyedDigest(
+  env: Env,
+  purpose: string,
+  tenantId: string,
+  value: string,
+  digest: string | undefined,
+): Promise<boolean> {
+  if (digest === undefined) return false;
   const secrets = secretsOf(env);
   if (secrets.length === 0) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
-  return Promise.all(secrets.map((secret) => keyedDigest(env, purpose, tenantId, value, secret)));
+  const expected = await Promise.all(secrets.map((secret) => keyedDigest(env, purpose, tenantId, value, secret)));
+  return (await Promise.all(expected.map((e) => constantTimeEqual(e, digest)))).some(Boolean);
 }
 
 /**

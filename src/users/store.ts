@@ -3,10 +3,9 @@ import * as z from 'zod/mini';
 import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';
-import { keyedDigest, keyedDigests } from '../lib/secrets.ts';
+import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
-import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 
 export const SUB = /^[\x21-\x7E]{1,255}$/;
@@ -51,8 +50,9 @@ export interface UserRecord {
 /** User codes are short and guessable, so they are kept as a keyed digest, not a bare hash. */
 export const userCodeDigest = (env: Env, tenantId: string, code: string) => keyedDigest(env, 'user codes', tenantId, code);
 
-/** The digests a stored user code may have: under the current secret, and the previous one while rotating. */
-export const userCodeDigests = (env: Env, tenantId: string, code: string) => keyedDigests(env, 'user codes', tenantId, code);
+/** Is `code` the user's code? Under the current secret, and the previous one while rotating. */
+export const isUserCode = (env: Env, tenantId: string, code: string, user: Pick<UserRecord, 'userCodeHash'>) =>
+  matchesKeyedDigest(env, 'user codes', tenantId, code, user.userCodeHash);
 
 /**
  * One spelling per identifier: e-mail addresses and other hints compare case-insensitively, phone
@@ -120,12 +120,6 @@ export async function deleteUser(env: Env, tenant: TenantRef, sub: string): Prom
   await Promise.all(user.loginHints.map((h) => env.CONFIG.delete(hintKey(tenant, h))));
   await env.CONFIG.delete(userKey(tenant, sub));
   return true;
-}
-
-/** The subs of every user in the tenant's directory. */
-export async function listUserSubs(env: Env, tenant: TenantRef): Promise<string[]> {
-  const prefix = userKey(tenant, '');
-  return (await listKeyNames(env.CONFIG, prefix)).map((name) => name.slice(prefix.length));
 }
 
 /** The user's public view for the admin API: never the user code or its hash. */
