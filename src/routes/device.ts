@@ -67,11 +67,12 @@ const proofOf = async (c: Context<AppEnv>, visitor: Visitor): Promise<FormProof>
 const entriesOf = (c: Context<AppEnv>, visitor: Visitor) =>
   visitor.user ? deviceInboxStub(c.env, c.get('tenant'), visitor.user.sub).list() : Promise.resolve([]);
 
-const pageUrl = (tenantId: string, visitor: Visitor, query = '') => {
+/** A URL of the device page (`path` below it: /list, /live), carrying the development login hint. */
+const pageUrl = (tenantId: string, visitor: Visitor, query = '', path = '') => {
   const params = new URLSearchParams('loginHint' in visitor ? { login_hint: visitor.loginHint } : {});
   if (query) for (const [k, v] of new URLSearchParams(query)) params.set(k, v);
   const q = params.toString();
-  return `/${tenantId}/device${q ? `?${q}` : ''}`;
+  return `/${tenantId}/device${path}${q ? `?${q}` : ''}`;
 };
 
 const signInPage = (c: Context<AppEnv>, nonce: string) => {
@@ -106,7 +107,7 @@ route(device, '/', {
     const body = html`<h1>Your pending requests</h1>
 ${dev}${notice}
 <p id="announce" class="sr-only" aria-live="polite"></p>
-<div id="requests" data-list="${pageUrl(tenantId, visitor).replace('/device', '/device/list')}" data-live="${pageUrl(tenantId, visitor).replace('/device', '/device/live')}">${list}</div>
+<div id="requests" data-list="${pageUrl(tenantId, visitor, '', '/list')}" data-live="${pageUrl(tenantId, visitor, '', '/live')}">${list}</div>
 <p><a href="${pageUrl(tenantId, visitor)}">Refresh</a></p>`;
     return c.html(layout('Your pending requests', nonce, body, `/${tenantId}/device/app.js`), 200, pageHeaders(nonce));
   },

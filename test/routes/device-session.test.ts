@@ -122,8 +122,17 @@ describe('what the page shows', () => {
     // Every page gets a fresh nonce.
     const again = await pageWith(tenant, await deviceSession(tenant));
     expect(again.headers.get('Content-Security-Policy')).not.toContain(nonce);
+    // The live script's URLs are the list and the socket below this tenant's page.
+    expect(html).toContain(`data-list="/${tenant}/device/list" data-live="/${tenant}/device/live"`);
     const script = await call(`/${tenant}/device/app.js`);
     expect(script.headers.get('Content-Type')).toMatch(/^text\/javascript/);
+  });
+
+  it('a tenant named `device` gets its own list and socket URLs', async () => {
+    const tenant = await createTenant({}, `device`);
+    await createUser(tenant);
+    const html = await (await pageWith(tenant, await deviceSession(tenant))).text();
+    expect(html).toContain('data-list="/device/device/list" data-live="/device/device/live"');
   });
 
   it('a session ends after 12 hours', async () => {
