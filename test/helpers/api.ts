@@ -69,6 +69,29 @@ export async function deviceDecide(tenant: string, fields: Record<string, string
   });
 }
 
+/**
+ * What the device page's form proves, taken while one of the user's requests is pending (the page
+ * then has a form): the session cookie and the CSRF token, so a test can send a decision later, at
+ * the moment of its choosing (deviceSubmit), e.g. racing something else.
+ */
+export async function deviceFormProof(tenant: string, sub = 'alice'): Promise<{ cookie: string; csrf: string }> {
+  const cookie = await deviceSession(tenant, sub);
+  const page = await (await call(`/${tenant}/device`, { headers: { Cookie: cookie } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (csrf === undefined) throw new Error(`deviceFormProof: ${sub}'s page has no form (no pending request), so no CSRF token`);
+  return { cookie, csrf };
+}
+
+/** Sends the device page's form with a proof from deviceFormProof and `fields` (request_id, decision…). */
+export function deviceSubmit(tenant: string, proof: { cookie: string; csrf: string }, fields: Record<string, string>): Promise<Response> {
+  return call(`/${tenant}/device`, {
+    method: 'POST',
+    headers: { Cookie: proof.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ csrf: proof.csrf, ...fields }),
+    redirect: 'manual',
+  });
+}
+
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
 }
