@@ -1,6 +1,6 @@
 // A real HTTP receiver for what the server sends out (webhooks, pings, pushes), run in Node by the
 // tests' global setup. Tests script it over HTTP, so it works from inside workerd too:
-//   PUT  /_script/{box}  [{status, body?, headers?, delayMs?}, ...]  answers to play in order (the last repeats)
+//   PUT  /_script/{box}  [{status, body?, headers?, delayMs?, stallBodyMs?, drop?}, ...]  answers to play in order (the last repeats)
 //   GET  /_log/{box}     every request {box} received: {method, headers, body, at}
 //   any  /{box}[/...]    answered by the script (default 204), and logged
 // Plain Node with erasable TypeScript only, so the end-to-end tests can import it as well.
@@ -11,6 +11,16 @@ export interface ScriptedAnswer {
   body?: unknown;
   headers?: Record<string, string>;
   delayMs?: number;
+  /**
+   * Sends the status, the headers and the first half of the body at once (no Content-Length), then
+   * holds the rest this long: an answer whose body does not end. `drop` then cuts it short.
+   */
+  stallBodyMs?: number;
+  /**
+   * Cuts the connection instead of answering (after `delayMs`): the caller sees a network error.
+   * With `stallBodyMs`, the connection is cut after the stall, in the middle of the body.
+   */
+  drop?: boolean;
 }
 
 export interface Received {
@@ -56,9 +66,24 @@ export async function startReceiver(): Promise<{ origin: string; server: Server;
     const answer = (script.length > 1 ? script.shift() : script[0]) ?? { status: 204 };
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     if (res.destroyed) return;
+    if (answer.drop && answer.stallBodyMs === undefined) {
+      req.socket.destroy();
+      return;
+    }
     const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     const type = typeof answer.body === 'string' ? 'text/html' : 'application/json';
-    res.writeHead(answer.status, { ...(text ? { 'Content-Type': type } : {}), ...answer.headers }).end(text);
+    const head = { ...(text ? { 'Content-Type': type } : {}), ...answer.headers };
+    if (answer.stallBodyMs === undefined) {
+      res.writeHead(answer.status, head).end(text);
+      return;
+    }
+    const half = Math.floor(text.length / 2);
+    res.writeHead(answer.status, head);
+    res.write(text.slice(0, half));
+    await new Promise((r) => setTimeout(r, answer.stallBodyMs));
+    if (res.destroyed) return;
+    if (answer.drop) req.socket.destroy();
+    else res.end(text.slice(half));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const address = server.address();
