@@ -5,7 +5,7 @@
 // bound to them. Any failure after creation discards the request (and takes it back from the user
 // when they were asked); a failing undo is logged and never masks the cause.
 import type { Env } from '../env.ts';
-import { serverError, userLimitReached } from '../errors.ts';
+import { AUTHENTICATOR_REASONS, OAuthError, serverError, userLimitReached } from '../errors.ts';
 import type { AuthenticationStart, IdentifiedUser } from '../authenticators/authenticator.ts';
 import { authenticatorFor } from '../authenticators/index.ts';
 import { sha256 } from '../lib/crypto.ts';
@@ -33,8 +33,16 @@ export interface OpenedRequest {
   authReqId: string;
 }
 
-/** Identifies the user, stores the request, then asks the user; throws the refusal's OAuthError. */
-export async function openAuthRequest(env: Env, params: OpenRequestParams): Promise<OpenedRequest> {
+/**
+ * Identifies the user, stores the request, then asks the user; throws the refusal's OAuthError.
+ * `waitUntil` lets the platform finish telling an authenticator that failed to answer in time that
+ * the request is cancelled, after the RP has its answer.
+ */
+export async function openAuthRequest(
+  env: Env,
+  params: OpenRequestParams,
+  waitUntil: (promise: Promise<unknown>) => void = () => undefined,
+): Promise<OpenedRequest> {
   const { ttl, notificationToken, resource, ...request } = params;
   const { tenant, client } = request;
   const credentials = mintRequestCredentials();
@@ -119,8 +127,16 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   try {
     user = await authenticator.present(env, start, identified);
   } catch (err) {
-    // The authenticator refused or failed and left nothing on the user's device: forget the request.
+    // The authenticator refused, which leaves nothing on the user's device, or failed (no answer in
+    // time, garbage): forget the request. One that failed may be asking the user all the same, so it
+    // is told the request is cancelled; the RP's answer does not wait for that (one attempt).
     await undo(env, start, [release]);
+    if (!isRefusal(err)) {
+      const told = authenticator
+        .cancel(env, tenant, { requestId: start.requestId, ...(identified ? { sub: identified.sub } : {}) })
+        .catch((cause: unknown) => console.error('the authenticator was not told of a request it failed to take', cause));
+      waitUntil(told);
+    }
     throw err;
   }
   if (!identified) {
@@ -136,6 +152,10 @@ export async function openAuthRequest(env: Env, params: OpenRequestParams): Prom
   }
   return { authReqId: credentials.authReqId };
 }
+
+/** A refusal by the authenticator, with one of the nine reasons: it left nothing on the user's device. */
+const isRefusal = (err: unknown) =>
+  err instanceof OAuthError && (AUTHENTICATOR_REASONS as readonly string[]).includes(err.code);
 
 /** Whom the limits count: the directory user when known, else the user the hint names. */
 function limitsKeyOf(hint: UserHint, identified: IdentifiedUser | undefined): string {

@@ -81,7 +81,7 @@ route(cibaAuthorization, '/', {
       ...(authorizationDetails ? { authorizationDetails } : {}),
       ttl,
       ...(mode !== 'poll' && notificationToken !== undefined ? { notificationToken } : {}),
-    });
+    }, (promise) => c.executionCtx.waitUntil(promise));
 
     return c.json(
       // CIBA §7.3: a push client never polls, so it gets no interval.
