@@ -11,6 +11,27 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+/**
+ * Derived keys, per isolate: HKDF is deterministic, so each (secret, purpose, tenant) is derived
+ * once and reused; a poll or a backchannel request then pays for no derivation. Bounded: cleared
+ * when full, so a deployment with many tenants only derives again.
+ */
+const derived = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_MEMO = 1024;
+
+function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let made = map.get(key);
+  if (!made) {
+    if (map.size >= MAX_MEMO) map.clear();
+    made = make();
+    map.set(key, made);
+    // A failure is not remembered.
+    made.catch(() => map.delete(key));
+  }
+  return made;
+}
+
 /** 256 bits derived for `purpose` within `tenantId`; a missing secret is a loud configuration fault. */
 export async function deriveSecret(
   env: Env,
@@ -19,13 +40,15 @@ export async function deriveSecret(
   secret = env.KEY_ENCRYPTION_SECRET,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (!secret) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
-  const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8(`ciba-edge ${purpose}`), info: utf8(`tenant:${tenantId}`) },
-    base,
-    256,
-  );
-  return new Uint8Array(bits);
+  return memo(derived, `${secret}\u0000${purpose}\u0000${tenantId}`, async () => {
+    const base = await crypto.subtle.importKey('raw', utf8(secret), 'HKDF', false, ['deriveBits']);
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: utf8(`ciba-edge ${purpose}`), info: utf8(`tenant:${tenantId}`) },
+      base,
+      256,
+    );
+    return new Uint8Array(bits);
+  });
 }
 
 /** The secrets that may open what is stored: the current one, then the previous one while rotating. */
@@ -33,12 +56,8 @@ const secretsOf = (env: Env) => [env.KEY_ENCRYPTION_SECRET, env.KEY_ENCRYPTION_S
 
 /** HMAC-SHA256 under a derived key, base64url: for low-entropy secrets a plain hash would expose. */
 export async function keyedDigest(env: Env, purpose: string, tenantId: string, value: string, secret?: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    'raw',
-    await deriveSecret(env, purpose, tenantId, secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
+  const key = await memo(hmacKeys, `${secret ?? env.KEY_ENCRYPTION_SECRET}\u0000${purpose}\u0000${tenantId}`, async () =>
+    crypto.subtle.importKey('raw', await deriveSecret(env, purpose, tenantId, secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
   );
   return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(value))));
 }
