@@ -34,13 +34,33 @@ export const STATE_KEY = 'state';
 export type CreateOutcome = { status: 'created' } | { status: 'exists' };
 
 export class AuthRequest extends DurableObject<Env> {
+  /**
+   * The stored state as last read or written, so a call reads storage (and deserializes the state)
+   * only once per life of the object in memory. Every write goes through #store; a write storage
+   * refuses resets the object, and memory with it. `null`: not read yet.
+   */
+  #state: AuthRequestState | undefined | null = null;
+
   #load(): AuthRequestState | undefined {
-    return this.ctx.storage.kv.get<AuthRequestState>(STATE_KEY);
+    if (this.#state === null) this.#state = this.ctx.storage.kv.get<AuthRequestState>(STATE_KEY);
+    return this.#state;
+  }
+
+  #store(next: AuthRequestState): void {
+    this.ctx.storage.kv.put(STATE_KEY, next);
+    this.#state = next;
   }
 
   #apply<O>(transition: Transition<O>): O {
-    if (transition.next) this.ctx.storage.kv.put(STATE_KEY, transition.next);
+    if (transition.next) this.#store(transition.next);
     return transition.outcome;
+  }
+
+  /** Deletes everything the object holds (a discarded or finished request). */
+  async #forget(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    this.#state = undefined;
+    await this.ctx.storage.deleteAll();
   }
 
   /**
@@ -52,6 +72,7 @@ export class AuthRequest extends DurableObject<Env> {
     const { status } = transition.outcome;
     if (transition.next && (status === 'pending' || status === 'held')) {
       void this.ctx.storage.put(STATE_KEY, transition.next, { allowUnconfirmed: true });
+      this.#state = transition.next;
       return transition.outcome;
     }
     return this.#apply(transition);
@@ -60,15 +81,14 @@ export class AuthRequest extends DurableObject<Env> {
   /** Stores a new request (built by newAuthRequest) and schedules its expiry (CIBA §7.3). */
   async create(state: AuthRequestState): Promise<CreateOutcome> {
     if (this.#load()) return { status: 'exists' };
-    this.ctx.storage.kv.put(STATE_KEY, state);
+    this.#store(state);
     await this.ctx.storage.setAlarm(state.expiresAt);
     return { status: 'created' };
   }
 
   /** Forgets a request that could not be shown to its user: it never existed for anyone. */
   async discard(): Promise<void> {
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
+    await this.#forget();
   }
 
   /** Long polls waiting for this request to change: woken by a decision, a cancellation or expiry. */
@@ -174,8 +194,7 @@ export class AuthRequest extends DurableObject<Env> {
     const transition = expire(this.#load(), Date.now());
     this.#wake();
     if (transition.outcome.status === 'delete') {
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
+      await this.#forget();
       return;
     }
     this.#apply(transition);
@@ -191,11 +210,11 @@ export class AuthRequest extends DurableObject<Env> {
       if (!current?.outbox || current.outbox.kind !== 'push_tokens' || current.outbox.bodyJwe) return;
       if (minted.status === 'abandon') {
         const { outbox: _dropped, ...rest } = current;
-        this.ctx.storage.kv.put(STATE_KEY, record(rest, Date.now(), 'delivery_abandoned', { kind: outbox.kind, reason: minted.reason }));
+        this.#store(record(rest, Date.now(), 'delivery_abandoned', { kind: outbox.kind, reason: minted.reason }));
         return;
       }
       const withTokens = tokensMinted(current, minted.bodyJwe, Date.now());
-      this.ctx.storage.kv.put(STATE_KEY, withTokens);
+      this.#store(withTokens);
       state = withTokens;
       outbox = withTokens.outbox!;
     }

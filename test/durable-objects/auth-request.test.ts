@@ -84,6 +84,8 @@ describe('AuthRequest', () => {
       const current = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
       s.storage.kv.put(STATE_KEY, { ...current, expiresAt: Date.now() - EXPIRED_GRACE_MS - 1 });
     });
+    // The object holds its state in memory: evicted, it reads the rewritten one.
+    await evictDurableObject(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await stub.poll(mine)).toEqual({ status: 'invalid_grant', reason: 'unknown auth_req_id' });
     expect(await runInDurableObject(stub, (_i, s) => [...s.storage.kv.list()].length)).toBe(0);

@@ -1,6 +1,6 @@
 // POST {issuer}/ciba/callback (contract §5): 204, or 401, 400, 410, 409 in that order of precedence.
 import { env } from 'cloudflare:workers';
-import { runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { STATE_KEY } from '../../src/ciba/auth-request.ts';
@@ -84,10 +84,13 @@ describe('400 invalid_request', () => {
 
 it('410 expired_token once the request has expired', async () => {
   const { authReqId, token } = await fresh();
-  await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId)), (_i, s) => {
+  const stub = authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId));
+  await runInDurableObject(stub, (_i, s) => {
     const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
     s.storage.kv.put(STATE_KEY, { ...st, expiresAt: Date.now() - 1 });
   });
+  // The object holds its state in memory: evicted, it reads the rewritten one.
+  await evictDurableObject(stub);
   await expectOAuthError(await callback(tenant, token, approved), 410, 'expired_token');
 });
 

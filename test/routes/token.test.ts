@@ -1,7 +1,7 @@
 // POST /{tenant}/as/token with the CIBA grant (contract §4): every state's answer, the interval
 // rule, exactly-once redemption and the tokens themselves.
 import { env } from 'cloudflare:workers';
-import { runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
@@ -36,9 +36,13 @@ beforeAll(async () => {
   ({ tenant, client } = await setup());
 });
 
-/** Moves a request's clock: its last poll and expiry shift `ms` into the past. */
+/**
+ * Moves a request's clock: its last poll and expiry shift `ms` into the past. The object is then
+ * evicted, so it reads the rewritten state instead of the one it holds in memory.
+ */
 async function age(authReqId: string, ms: number) {
-  await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId)), (_i, s) => {
+  const stub = authRequestStub(env, await tenantRef(tenant), requestIdOf(authReqId));
+  await runInDurableObject(stub, (_i, s) => {
     const st = s.storage.kv.get<AuthRequestState>(STATE_KEY)!;
     s.storage.kv.put(STATE_KEY, {
       ...st,
@@ -46,6 +50,7 @@ async function age(authReqId: string, ms: number) {
       ...(st.lastPollAt !== undefined ? { lastPollAt: st.lastPollAt - ms } : {}),
     });
   });
+  await evictDurableObject(stub);
 }
 
 describe('while pending', () => {
