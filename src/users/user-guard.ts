@@ -36,6 +36,29 @@ export interface UserCodeVerdict {
 
 export class UserGuard extends DurableObject<Env> {
   /**
+   * The pending requests (id → expiry) and the start times, as stored, mirrored in memory once read:
+   * an admission then reads nothing and writes two small entries. Every write goes through the
+   * methods below; a write storage refuses resets the object, and memory with it.
+   */
+  #pendingMirror: Map<string, number> | undefined;
+  #startsMirror: number[] | undefined;
+
+  /** Requests still pending at `now` (expired ones leave memory here, storage at the alarm). */
+  #pending(now: number): Map<string, number> {
+    this.#pendingMirror ??= new Map(this.ctx.storage.kv.list<number>({ prefix: PENDING }));
+    for (const [key, at] of this.#pendingMirror) if (at <= now) this.#pendingMirror.delete(key);
+    return this.#pendingMirror;
+  }
+
+  /** Start times within the window at `now`, oldest first. */
+  #starts(now: number): number[] {
+    this.#startsMirror = (this.#startsMirror ?? this.ctx.storage.kv.get<number[]>(STARTS) ?? []).filter(
+      (at) => at > now - USER_REQUEST_WINDOW_MS,
+    );
+    return this.#startsMirror;
+  }
+
+  /**
    * Records a user_code attempt whose comparison the caller made (`matches`). While locked, nothing
    * is accepted and nothing is counted (so the lock does not grow); a correct code clears the count.
    */
@@ -49,7 +72,7 @@ export class UserGuard extends DurableObject<Env> {
     }
     failures.push(now);
     this.ctx.storage.kv.put(FAILURES, failures);
-    await this.#keepUntil(now + USER_CODE_LOCK_MS);
+    await this.#ensureAlarm(now + USER_CODE_LOCK_MS);
     return { accepted: false, locked: failures.length >= USER_CODE_MAX_FAILURES };
   }
 
@@ -60,9 +83,9 @@ export class UserGuard extends DurableObject<Env> {
   async admit(requestId: string, expiresAt: number, limits: UserLimits): Promise<AdmitOutcome> {
     const now = Date.now();
     const pending = this.#pending(now);
-    const starts = (this.ctx.storage.kv.get<number[]>(STARTS) ?? []).filter((at) => at > now - USER_REQUEST_WINDOW_MS);
-    if (pending.length >= limits.pendingLimit) {
-      const freesAt = Math.min(...pending.map(([, at]) => at));
+    const starts = this.#starts(now);
+    if (pending.size >= limits.pendingLimit) {
+      const freesAt = Math.min(...pending.values());
       return { admitted: false, limit: 'user_pending_limit', retryAfterS: Math.max(1, Math.ceil((freesAt - now) / 1000)) };
     }
     if (starts.length >= limits.requestLimit) {
@@ -70,14 +93,17 @@ export class UserGuard extends DurableObject<Env> {
       return { admitted: false, limit: 'user_request_limit', retryAfterS: Math.max(1, Math.ceil((freesAt - now) / 1000)) };
     }
     this.ctx.storage.kv.put(PENDING + requestId, expiresAt);
-    this.ctx.storage.kv.put(STARTS, [...starts, now]);
-    await this.#keepUntil(Math.max(expiresAt, now + USER_REQUEST_WINDOW_MS));
+    pending.set(PENDING + requestId, expiresAt);
+    starts.push(now);
+    this.ctx.storage.kv.put(STARTS, starts);
+    await this.#ensureAlarm(Math.max(expiresAt, now + USER_REQUEST_WINDOW_MS));
     return { admitted: true };
   }
 
   /** The request left the pending count: decided, cancelled, or never opened. */
   async release(requestId: string): Promise<void> {
     this.ctx.storage.kv.delete(PENDING + requestId);
+    this.#pendingMirror?.delete(PENDING + requestId);
   }
 
   /** Entries that have aged out go; the object's storage goes once nothing is left to count. */
@@ -85,24 +111,29 @@ export class UserGuard extends DurableObject<Env> {
     const now = Date.now();
     for (const [key, at] of this.ctx.storage.kv.list<number>({ prefix: PENDING })) if (at <= now) this.ctx.storage.kv.delete(key);
     const failures = (this.ctx.storage.kv.get<number[]>(FAILURES) ?? []).filter((at) => at > now - USER_CODE_LOCK_MS);
-    const starts = (this.ctx.storage.kv.get<number[]>(STARTS) ?? []).filter((at) => at > now - USER_REQUEST_WINDOW_MS);
+    const starts = this.#starts(now);
     const until = Math.max(
-      ...this.#pending(now).map(([, at]) => at),
+      ...this.#pending(now).values(),
       ...failures.map((at) => at + USER_CODE_LOCK_MS),
       ...starts.map((at) => at + USER_REQUEST_WINDOW_MS),
     );
-    if (until > now) await this.ctx.storage.setAlarm(until);
-    else await this.ctx.storage.deleteAll();
+    if (until > now) {
+      this.ctx.storage.kv.put(STARTS, starts);
+      await this.ctx.storage.setAlarm(until);
+    } else {
+      this.#pendingMirror = undefined;
+      this.#startsMirror = undefined;
+      await this.ctx.storage.deleteAll();
+    }
   }
 
-  #pending(now: number): [string, number][] {
-    return [...this.ctx.storage.kv.list<number>({ prefix: PENDING })].filter(([, at]) => at > now);
-  }
-
-  /** Keeps the alarm at or after `at`, so nothing is deleted while it still counts. */
-  async #keepUntil(at: number): Promise<void> {
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm < at) await this.ctx.storage.setAlarm(at);
+  /**
+   * Makes sure an alarm is set, at `at` when there is none. One set earlier is left alone: it finds
+   * what still counts and sets itself again for the last of it, so nothing is deleted while it counts
+   * (and an admission writes no alarm).
+   */
+  async #ensureAlarm(at: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(at);
   }
 }
 
