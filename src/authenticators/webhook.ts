@@ -24,7 +24,7 @@ async function send(env: Env, tenant: TenantRecord, type: string, data: Record<s
   const authenticator = tenant.settings.authenticator;
   if (authenticator.type !== 'webhook') return { ok: false, cause: new Error('not a webhook tenant') };
   try {
-    const secret = await openSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe);
+    const secret = await openSecret(env, WEBHOOK_SECRETS, tenant.id, authenticator.secretJwe, { remember: true });
     const body = JSON.stringify({ type, data });
     const id = `msg_${randomToken(16)}`;
     const timestamp = nowSeconds();

@@ -174,7 +174,7 @@ async function keptSecret(env: Env, tenantId: string, method: ClientAuthMethod, 
 
 /** The client_secret_jwt secret, decrypted, or undefined when the client has none. */
 export async function hmacSecretOf(env: Env, client: ClientRecord): Promise<string | undefined> {
-  return client.secretJwe === undefined ? undefined : openSecret(env, CLIENT_SECRETS, client.tenantId, client.secretJwe);
+  return client.secretJwe === undefined ? undefined : openSecret(env, CLIENT_SECRETS, client.tenantId, client.secretJwe, { remember: true });
 }
 
 /**

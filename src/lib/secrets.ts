@@ -18,6 +18,7 @@ export class ConfigurationError extends Error {
  */
 const derived = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
+const opened = new Map<string, Promise<string>>();
 const MAX_MEMO = 1024;
 
 function memo<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
@@ -97,9 +98,19 @@ export async function matchesKeyedDigest(
 
 /**
  * Decrypts what sealSecret made for the same purpose and tenant, under the current secret or, while
- * rotating, the previous one; throws on any other ciphertext.
+ * rotating, the previous one; throws on any other ciphertext. `remember` keeps the plaintext for the
+ * isolate's life (bounded like the derived keys), keyed by the ciphertext, so a changed secret is a
+ * new entry.
  */
-export async function openSecret(env: Env, purpose: string, tenantId: string, jwe: string): Promise<string> {
+export async function openSecret(
+  env: Env,
+  purpose: string,
+  tenantId: string,
+  jwe: string,
+  options: { remember?: boolean } = {},
+): Promise<string> {
+  // A secret opened on every request (a client's, a webhook's) is opened once per isolate.
+  if (options.remember) return memo(opened, `${purpose}\u0000${tenantId}\u0000${jwe}`, () => openSecret(env, purpose, tenantId, jwe));
   const secrets = secretsOf(env);
   if (secrets.length === 0) throw new ConfigurationError('KEY_ENCRYPTION_SECRET is not set');
   for (const [i, secret] of secrets.entries()) {
