@@ -565,6 +565,8 @@ interface CpuReading {
   /** utime + stime of each role's processes, in ticks. */
   ticks: Record<Role, number>;
   runtimePids: string;
+  /** utime + stime of each of the runtime's threads, by thread id, in ticks. */
+  runtimeThreads: Map<number, number>;
 }
 
 interface PhaseCpu {
@@ -578,6 +580,8 @@ interface PhaseCpu {
    */
   idleCores: number;
   iowaitCores: number;
+  /** The runtime's busiest thread (the one running the Worker's JavaScript): near 1.0 it is the bottleneck. */
+  runtimeBusiestThreadCores: number;
   seconds: number;
   /** The runtime's pids changed (wrangler restarted the Worker): the figure is void. */
   restarted: boolean;
@@ -602,6 +606,7 @@ function readCpu(group: Group): CpuReading {
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
   const ticks: Record<Role, number> = { runtime: 0, proxy: 0, wrangler: 0, receiver: 0, client: 0 };
   const runtimePids: number[] = [];
+  const runtimeThreads = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
@@ -618,12 +623,23 @@ function readCpu(group: Group): CpuReading {
       else if (Number(rest[2]) === group.pgid) role = comm.startsWith('workerd') ? workerdRole(name, group.port) : 'wrangler';
       if (role === undefined) continue;
       ticks[role] += Number(rest[11]) + Number(rest[12]);
-      if (role === 'runtime') runtimePids.push(pid);
+      if (role === 'runtime') {
+        runtimePids.push(pid);
+        for (const tid of readdirSync(`/proc/${name}/task`)) {
+          try {
+            const task = readFileSync(`/proc/${name}/task/${tid}/stat`, 'utf8');
+            const fields = task.slice(task.lastIndexOf(')') + 2).split(' ');
+            runtimeThreads.set(Number(tid), Number(fields[11]) + Number(fields[12]));
+          } catch {
+            // the thread ended while we read it
+          }
+        }
+      }
     } catch {
       // the process went away while we read it
     }
   }
-  return { at: performance.now(), busy, idle: idle! + iowait!, iowait: iowait!, ticks, runtimePids: runtimePids.sort((a, b) => a - b).join(',') };
+  return { at: performance.now(), busy, idle: idle! + iowait!, iowait: iowait!, ticks, runtimePids: runtimePids.sort((a, b) => a - b).join(','), runtimeThreads };
 }
 
 function cpuBetween(a: CpuReading, b: CpuReading): PhaseCpu {
@@ -641,6 +657,7 @@ function cpuBetween(a: CpuReading, b: CpuReading): PhaseCpu {
     otherCores: cores(b.busy - a.busy - ours),
     idleCores: cores(b.idle - a.idle),
     iowaitCores: cores(b.iowait - a.iowait),
+    runtimeBusiestThreadCores: cores(Math.max(0, ...[...b.runtimeThreads].map(([tid, t]) => t - (a.runtimeThreads.get(tid) ?? 0)))),
     seconds,
     restarted: a.runtimePids !== b.runtimePids,
   };
@@ -997,15 +1014,21 @@ async function main(): Promise<number> {
     ['discovery', discovery],
     ...FLOOR_PHASES.map((name): [string, Phase] => [`floor: ${name}`, floors[name]]),
   ];
+  // `runtime CPUs` and `busiest thread`: how busy the runtime was, and its busiest thread. The
+  // Worker's JavaScript (its Durable Objects' too) runs in one isolate, one thread at a time, so with
+  // the busiest thread near 1.0 the runtime is the bottleneck, however idle the other CPU is.
   const cpuTable: string[][] = [['CPU ms per request', 'n', 'runtime', 'proxy', 'wrangler', 'receiver', 'client', 'all ours',
-    'other CPUs', 'idle CPUs', 'iowait']];
+    'runtime CPUs', 'busiest thread', 'other CPUs', 'idle CPUs', 'iowait']];
   let restartedDuringPhase = false;
   for (const [name, phase] of cpuRows) {
     restartedDuringPhase ||= phase.cpu.restarted;
     const all = ROLES.reduce((sum, role) => sum + perRequest(phase, role), 0);
     cpuTable.push([`${name}${phase.cpu.restarted ? ' (restarted: void)' : ''}`, String(phase.run.latencies.length),
       ...ROLES.map((role) => cpuMs(perRequest(phase, role))), cpuMs(all),
-      ...[phase.cpu.otherCores, phase.cpu.idleCores, phase.cpu.iowaitCores].map((v) => v.toFixed(2))]);
+      // (other CPUs can come out a hair below zero: the machine's and the processes' ticks round apart)
+      ...[phase.cpu.ms.runtime / 1000 / phase.cpu.seconds, phase.cpu.runtimeBusiestThreadCores, Math.max(0, phase.cpu.otherCores),
+        phase.cpu.idleCores, phase.cpu.iowaitCores]
+        .map((v) => v.toFixed(2))]);
   }
   const cpuRatios: [string, Phase, Phase][] = [
     ['pending poll / one call to an existing object', run.poll, floors['poll an existing object']],
@@ -1087,7 +1110,8 @@ async function main(): Promise<number> {
     stats: of(r),
     errors: r.errors,
     ...(phase ? { cpuMs: phase.cpu.ms, cpuMsPerRequest: Object.fromEntries(ROLES.map((role) => [role, phase.cpu.ms[role] / r.latencies.length])),
-      otherCores: phase.cpu.otherCores, idleCores: phase.cpu.idleCores, iowaitCores: phase.cpu.iowaitCores, cpuSeconds: phase.cpu.seconds, restarted: phase.cpu.restarted } : {}),
+      otherCores: phase.cpu.otherCores, idleCores: phase.cpu.idleCores, iowaitCores: phase.cpu.iowaitCores,
+      runtimeBusiestThreadCores: phase.cpu.runtimeBusiestThreadCores, cpuSeconds: phase.cpu.seconds, restarted: phase.cpu.restarted } : {}),
     latenciesMs: r.latencies.map((v) => Math.round(v * 100) / 100),
   });
   const phaseOf: Record<string, Phase | undefined> = {
