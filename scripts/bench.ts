@@ -454,6 +454,7 @@ async function load(
   current.on('response', (_client, _status, _bytes, responseTime) => {
     run.latencies.push(responseTime);
     last = performance.now();
+    if (run.latencies.length === n) atLastAnswer?.();
   });
   current.on('reqError', (error: unknown) => fail(`request failed: ${error instanceof Error ? error.message : String(error)}`));
   try {
@@ -570,9 +571,9 @@ interface CpuReading {
 }
 
 interface PhaseCpu {
-  /** CPU time of each role over the phase (and CPU_TAIL_MS after it), ms. */
+  /** CPU time of each role over the phase and CPU_TAIL_MS after it, ms. */
   ms: Record<Role, number>;
-  /** CPUs other processes (and hypervisor steal) took meanwhile, on average. */
+  /** CPUs other processes (and hypervisor steal) took from the phase's start to its last answer, on average. */
   otherCores: number;
   /**
    * CPUs left idle meanwhile, and those idle with I/O outstanding: a phase that leaves CPUs idle
@@ -580,8 +581,10 @@ interface PhaseCpu {
    */
   idleCores: number;
   iowaitCores: number;
-  /** The runtime's busiest thread (the one running the Worker's JavaScript): near 1.0 it is the bottleneck. */
+  /** The runtime's CPUs, and its busiest thread's (the one running the Worker's JavaScript): near 1.0 it is the bottleneck. */
+  runtimeCores: number;
   runtimeBusiestThreadCores: number;
+  /** From the phase's start to its last answer. */
   seconds: number;
   /** The runtime's pids changed (wrangler restarted the Worker): the figure is void. */
   restarted: boolean;
@@ -657,18 +660,37 @@ function cpuBetween(a: CpuReading, b: CpuReading): PhaseCpu {
     otherCores: cores(b.busy - a.busy - ours),
     idleCores: cores(b.idle - a.idle),
     iowaitCores: cores(b.iowait - a.iowait),
+    runtimeCores: cores(b.ticks.runtime - a.ticks.runtime),
     runtimeBusiestThreadCores: cores(Math.max(0, ...[...b.runtimeThreads].map(([tid, t]) => t - (a.runtimeThreads.get(tid) ?? 0)))),
     seconds,
     restarted: a.runtimePids !== b.runtimePids,
   };
 }
 
-/** Runs a phase between two CPU readings; the second waits CPU_TAIL_MS after the phase's end. */
+/** Called by load() at a phase's last answer, while measured() watches that phase. */
+let atLastAnswer: (() => void) | undefined;
+
+/**
+ * Runs a phase between CPU readings. The CPU time of each process counts until CPU_TAIL_MS after the
+ * phase's end, so work it left behind is counted; how busy the machine was (the runtime's CPUs, its
+ * busiest thread, other, idle and iowait) counts until the last answer only, so the quiet tail does
+ * not dilute it.
+ */
 async function measured(group: Group, phase: () => Promise<Run>): Promise<Phase> {
+  let end: CpuReading | undefined;
+  atLastAnswer = () => (end ??= readCpu(group));
   const before = readCpu(group);
-  const run = await phase();
+  let run: Run;
+  try {
+    run = await phase();
+  } finally {
+    atLastAnswer = undefined;
+  }
+  end ??= readCpu(group);
   await sleep(CPU_TAIL_MS);
-  return { run, cpu: cpuBetween(before, readCpu(group)) };
+  const whole = cpuBetween(before, readCpu(group));
+  const active = cpuBetween(before, end);
+  return { run, cpu: { ...active, ms: whole.ms, restarted: whole.restarted || active.restarted } };
 }
 
 interface Proc {
@@ -1026,7 +1048,7 @@ async function main(): Promise<number> {
     cpuTable.push([`${name}${phase.cpu.restarted ? ' (restarted: void)' : ''}`, String(phase.run.latencies.length),
       ...ROLES.map((role) => cpuMs(perRequest(phase, role))), cpuMs(all),
       // (other CPUs can come out a hair below zero: the machine's and the processes' ticks round apart)
-      ...[phase.cpu.ms.runtime / 1000 / phase.cpu.seconds, phase.cpu.runtimeBusiestThreadCores, Math.max(0, phase.cpu.otherCores),
+      ...[phase.cpu.runtimeCores, phase.cpu.runtimeBusiestThreadCores, Math.max(0, phase.cpu.otherCores),
         phase.cpu.idleCores, phase.cpu.iowaitCores]
         .map((v) => v.toFixed(2))]);
   }
@@ -1045,7 +1067,8 @@ async function main(): Promise<number> {
   const tickMs = 1000 / CLK_TCK;
   const resolution = `CPU from /proc utime+stime in ticks of ${tickMs} ms (CLK_TCK ${CLK_TCK}) per process: over ` +
     `${BACKCHANNEL_REQUESTS} requests a per-request figure is good to about ±${(tickMs / BACKCHANNEL_REQUESTS).toFixed(3)} ms ` +
-    `per process (±${(tickMs / FLOWS).toFixed(3)} ms per flow); each phase's window ends ${CPU_TAIL_MS} ms after its last answer.`;
+    `per process (±${(tickMs / FLOWS).toFixed(3)} ms per flow). CPU times run to ${CPU_TAIL_MS} ms after a phase's last answer; ` +
+    'the CPUs columns (runtime, busiest thread, other, idle, iowait) from its start to its last answer.';
 
   // Memory. A changed runtime pid means wrangler restarted the Worker (it reloads when a source file
   // changes, and others may be editing), which voids the comparison, the warm-up and the CPU figures.
@@ -1111,7 +1134,7 @@ async function main(): Promise<number> {
     errors: r.errors,
     ...(phase ? { cpuMs: phase.cpu.ms, cpuMsPerRequest: Object.fromEntries(ROLES.map((role) => [role, phase.cpu.ms[role] / r.latencies.length])),
       otherCores: phase.cpu.otherCores, idleCores: phase.cpu.idleCores, iowaitCores: phase.cpu.iowaitCores,
-      runtimeBusiestThreadCores: phase.cpu.runtimeBusiestThreadCores, cpuSeconds: phase.cpu.seconds, restarted: phase.cpu.restarted } : {}),
+      runtimeCores: phase.cpu.runtimeCores, runtimeBusiestThreadCores: phase.cpu.runtimeBusiestThreadCores, activeSeconds: phase.cpu.seconds, restarted: phase.cpu.restarted } : {}),
     latenciesMs: r.latencies.map((v) => Math.round(v * 100) / 100),
   });
   const phaseOf: Record<string, Phase | undefined> = {
