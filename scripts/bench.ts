@@ -731,6 +731,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // ---------------------------------------------------------------------------------------------
 
 let bundler: ChildProcess | undefined;
+let bundleDir: string | undefined;
 
 /** Kills a detached child's process group, politely then firmly; resolves once the child has exited. */
 async function killGroup(child: ChildProcess): Promise<void> {
@@ -752,6 +753,7 @@ async function killGroup(child: ChildProcess): Promise<void> {
 /** `wrangler deploy --dry-run --outdir` into a temporary directory: index.js's size, raw and gzipped (as wrangler reports it). */
 async function bundleSize(): Promise<{ bytes: number; gzipBytes: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'ciba-bench-bundle-'));
+  bundleDir = dir;
   try {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -781,6 +783,7 @@ async function bundleSize(): Promise<{ bytes: number; gzipBytes: number }> {
     return { bytes: script.length, gzipBytes: gzipSync(script).length };
   } finally {
     await rm(dir, { recursive: true, force: true });
+    bundleDir = undefined;
   }
 }
 
@@ -1239,7 +1242,8 @@ function shutdown(): Promise<void> {
     current?.stop(),
     // The receiver, also while it is starting.
     receiverHandle ? receiverHandle.stop() : receiver?.kill('SIGTERM'),
-    bundler ? killGroup(bundler) : undefined,
+    // The bundler, then its output directory (bundleSize() removes it when it gets to).
+    bundler ? killGroup(bundler).then(() => (bundleDir ? rm(bundleDir, { recursive: true, force: true }) : undefined)) : undefined,
   ]).then(() => undefined);
   return stopped;
 }
