@@ -93,7 +93,7 @@ export async function setUpTenant(
 }
 
 /** RFC 6749 §2.3.1 Basic credentials (each part form-urlencoded first). */
-function basicAuth(client: Client): string {
+export function basicAuth(client: Client): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(client.client_id)}:${enc(client.client_secret)}`).toString('base64')}`;
 }
