@@ -1,5 +1,5 @@
 // Clients: RFC 7591 metadata with CIBA's backchannel_* members, validated, and their KV records.
-// Secrets are server-generated (256 bits): a basic or post secret is stored only as a SHA-256 hash;
+// Secrets are server-generated (256 bits; 512 for client_secret_jwt): a basic or post secret is stored only as a SHA-256 hash;
 // a client_secret_jwt secret, which must serve as an HMAC key, only encrypted.
 import * as z from 'zod/mini';
 import '../lib/schema.ts';
@@ -162,8 +162,11 @@ export async function putClient(env: Env, tenant: TenantRef, client: ClientRecor
   forgetCached(clientKey(tenant, client.clientId));
 }
 
-/** A new client secret: 256 CSPRNG bits. */
-const newClientSecret = () => randomToken(32);
+/**
+ * A new client secret: 256 CSPRNG bits, or 512 for client_secret_jwt, whose secret's octets are the
+ * HMAC key: OpenID Connect Core §16.19 asks for at least 64 of them for HS512 (48 for HS384).
+ */
+const newClientSecret = (method: ClientAuthMethod) => randomToken(method === 'client_secret_jwt' ? 64 : 32);
 
 /** How the secret is kept for the method: a hash for basic and post, sealed for client_secret_jwt. */
 async function keptSecret(env: Env, tenantId: string, method: ClientAuthMethod, secret: string) {
@@ -190,7 +193,7 @@ export async function registerClient(
   fixed?: { clientId: string; secret: string },
 ): Promise<{ client: ClientRecord; secret?: string }> {
   const method = metadata.token_endpoint_auth_method;
-  const secret = usesSecret(method) ? (fixed?.secret ?? newClientSecret()) : undefined;
+  const secret = usesSecret(method) ? (fixed?.secret ?? newClientSecret(method)) : undefined;
   const client: ClientRecord = {
     clientId: fixed?.clientId ?? randomToken(16),
     tenantId: tenant.id,
@@ -233,7 +236,7 @@ export async function replaceClientMetadata(
 export async function rotateClientSecret(env: Env, tenant: TenantRef, client: ClientRecord): Promise<string | undefined> {
   const method = client.metadata.token_endpoint_auth_method;
   if (!usesSecret(method)) return undefined;
-  const secret = newClientSecret();
+  const secret = newClientSecret(method);
   const { secretHash: _hash, secretJwe: _sealed, ...rest } = client;
   await putClient(env, tenant, { ...rest, ...(await keptSecret(env, client.tenantId, method, secret)) });
   return secret;

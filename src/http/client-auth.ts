@@ -108,6 +108,9 @@ function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: st
   return { kind: 'secret', method: 'client_secret_post', clientId: bodyId, secret: bodySecret! };
 }
 
+/** The fewest key octets each HMAC algorithm takes: its hash's size. */
+const HMAC_KEY_OCTETS: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+
 /**
  * RFC 7523 §3 and contract §2: `iss` = `sub` = client_id; `aud` the issuer, the token endpoint or
  * this endpoint; `exp` required, at most 5 minutes ahead; `iat` and `nbf` at most 60 s ahead; `jti`
@@ -134,7 +137,9 @@ async function verifyAssertion(
   let payload: JWTPayload;
   try {
     const options = {
-      algorithms,
+      // OpenID Connect Core §16.19: an HMAC key has at least as many octets as its hash (a secret
+      // issued before secrets grew to 512 bits serves HS256 only, until it is rotated).
+      algorithms: key instanceof Uint8Array ? algorithms.filter((alg) => key.length >= HMAC_KEY_OCTETS[alg]!) : algorithms,
       issuer: client.clientId,
       subject: client.clientId,
       audience: [...new Set([issuer, `${issuer}/token`, endpoint])],

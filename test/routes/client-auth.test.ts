@@ -3,8 +3,9 @@
 // replay store, client keys from a real jwks_uri, and secrets at rest.
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-import { clientKey as clientRecordKey } from '../../src/clients/store.ts';
-import { CIBA, admin, approve, backchannel, basic, createClient, issuerOf, postForm, setup, tenantRef, type TestClient } from '../helpers/api.ts';
+import { CLIENT_SECRETS, clientKey as clientRecordKey } from '../../src/clients/store.ts';
+import { sealSecret } from '../../src/lib/secrets.ts';
+import { CIBA, admin, approve, backchannel, basic, createClient, issuerOf, postForm, putRecord, setup, tenantRef, type TestClient } from '../helpers/api.ts';
 import {
   assertionClaims,
   clientKey,
@@ -53,6 +54,30 @@ describe('client_secret_jwt', () => {
       auth_req_id,
     });
     expect(tokens.status, await tokens.clone().text()).toBe(200);
+  });
+
+  it('its secret has 64 octets, as HS512 needs (OpenID Connect Core §16.19); so does a rotated one', async () => {
+    const { tenant, client } = await hmacClient();
+    expect(new TextEncoder().encode(client.client_secret).length).toBeGreaterThanOrEqual(64);
+    const rotated = await admin(`/tenants/${tenant}/clients/${client.client_id}/secret`, 'POST');
+    expect(rotated.status).toBe(200);
+    const { client_secret } = (await rotated.json()) as { client_secret: string };
+    expect(new TextEncoder().encode(client_secret).length).toBeGreaterThanOrEqual(64);
+  });
+
+  it('a secret too short for HS384 and HS512 (issued before secrets grew) serves HS256 only', async () => {
+    const { tenant, client } = await hmacClient();
+    // Put back a 43-octet secret, as registrations once issued.
+    const short = client.client_secret.slice(0, 43);
+    const key = clientRecordKey(await tenantRef(tenant), client.client_id);
+    const record = JSON.parse((await env.CONFIG.get(key))!) as Record<string, unknown>;
+    await putRecord(key, JSON.stringify({ ...record, secretJwe: await sealSecret(env, CLIENT_SECRETS, tenant, short) }));
+    for (const alg of ['HS384', 'HS512']) {
+      const assertion = await hmacAssertion(assertionClaims(tenant, client.client_id), short, alg);
+      await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', assertion, ok), tenant, /algorithm/);
+    }
+    const hs256 = await hmacAssertion(assertionClaims(tenant, client.client_id), short, 'HS256');
+    expect((await postWithAssertion(tenant, '/cibaAuthorization', hs256, ok)).status).toBe(200);
   });
 
   it('accepts only the registered algorithm when one is registered', async () => {
