@@ -67,8 +67,10 @@ async function killGroup(child: ChildProcess): Promise<void> {
 export async function startWrangler(
   /** Another Worker to serve (the bench's baseline), and the path that answers 200 once it is up. */
   other?: { config: string; readyPath: string },
+  /** Where the temporary directory (state, env file) goes; the OS temp directory by default. */
+  options: { parentDir?: string } = {},
 ): Promise<Server> {
-  const dir = await mkdtemp(join(tmpdir(), 'ciba-e2e-'));
+  const dir = await mkdtemp(join(options.parentDir ?? tmpdir(), 'ciba-e2e-'));
   const envFile = join(dir, 'e2e.env');
   await writeFile(
     envFile,
