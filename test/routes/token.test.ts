@@ -2,7 +2,7 @@
 // rule, exactly-once redemption and the tokens themselves.
 import { env } from 'cloudflare:workers';
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { STATE_KEY } from '../../src/ciba/auth-request.ts';
@@ -244,6 +244,18 @@ describe('approved', () => {
     const refused = responses.filter((r) => r.status !== 200);
     expect(refused).toHaveLength(19);
     for (const res of refused) await expectOAuthError(res, 400, 'invalid_grant');
+  });
+
+  it('access and ID tokens live as long as the tenant says (FAPI: access tokens under 10 minutes)', async () => {
+    const t = await setup({ access_token_ttl: 600, id_token_ttl: 300 });
+    const { auth_req_id } = await startRequest(t.tenant, t.client);
+    await approve(t.tenant, auth_req_id);
+    const body = (await (await poll(t.tenant, t.client, auth_req_id)).json()) as { access_token: string; id_token: string; expires_in: number };
+    expect(body.expires_in).toBe(600);
+    const access = decodeJwt(body.access_token);
+    expect(access.exp! - access.iat!).toBe(600);
+    const id = decodeJwt(body.id_token);
+    expect(id.exp! - id.iat!).toBe(300);
   });
 
   it('signs with the tenant’s algorithm', async () => {
