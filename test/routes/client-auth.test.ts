@@ -41,6 +41,31 @@ async function keyClient(alg: ClientKey['alg'] = 'ES256', metadata: Record<strin
   return { tenant, client, key };
 }
 
+const base64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+interface RsaKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: Record<string, unknown>;
+}
+
+/** An RS256 key pair of any size, made with WebCrypto (jose makes none under 2048 bits). */
+async function rsaKey(modulusLength: number): Promise<RsaKey> {
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+  const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const { kty, n, e } = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as JsonWebKey;
+  const kid = `rsa${modulusLength}-${Math.random().toString(36).slice(2)}`;
+  return { kid, privateKey: pair.privateKey, publicJwk: { kty, n, e, kid, alg: 'RS256', use: 'sig' } };
+}
+
+/** A compact RS256 JWS of `claims`, signed with WebCrypto, whatever the key's size. */
+async function rs256ByHand(claims: Record<string, unknown>, key: RsaKey): Promise<string> {
+  const part = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)));
+  const input = `${part({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${part(claims)}`;
+  const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key.privateKey, new TextEncoder().encode(input));
+  return `${input}.${base64url(new Uint8Array(signature))}`;
+}
+
 describe('client_secret_jwt', () => {
   it.each(['HS256', 'HS384', 'HS512'])('authenticates with %s at the backchannel and the token endpoints', async (alg) => {
     const { tenant, client } = await hmacClient();
@@ -109,10 +134,76 @@ describe('private_key_jwt', () => {
     expect(res.status, await res.clone().text()).toBe(200);
   });
 
+  it('accepts only the registered algorithm when one is registered', async () => {
+    const { tenant } = await setup();
+    const [es256, ps256, rs256] = await Promise.all([clientKey('ES256'), clientKey('PS256'), clientKey('RS256')]);
+    const jwks = { keys: [es256.publicJwk, ps256.publicJwk, rs256.publicJwk] };
+    const pinned = await createClient(tenant, { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks });
+    const free = await createClient(tenant, { token_endpoint_auth_method: 'private_key_jwt', jwks });
+    for (const other of [ps256, rs256]) {
+      // Signed with a key the client registered, in an algorithm it did not.
+      const refused = await keyAssertion(assertionClaims(tenant, pinned.client_id), other);
+      await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', refused, ok), tenant, /algorithm/);
+      // The same key serves a client that registered no algorithm.
+      const accepted = await keyAssertion(assertionClaims(tenant, free.client_id), other);
+      expect((await postWithAssertion(tenant, '/cibaAuthorization', accepted, ok)).status, other.alg).toBe(200);
+    }
+    const es = await keyAssertion(assertionClaims(tenant, pinned.client_id), es256);
+    expect((await postWithAssertion(tenant, '/cibaAuthorization', es, ok)).status).toBe(200);
+  });
+
+  it('refuses an assertion signed with an RSA key under 2048 bits (FAPI 1.0 Part 1 §5.2.2-5)', async () => {
+    // jose will not sign with such a key, so the assertions are signed with WebCrypto by hand.
+    const [short, long] = await Promise.all([rsaKey(1024), rsaKey(2048)]);
+    const { tenant } = await setup();
+    const client = await createClient(tenant, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [short.publicJwk, long.publicJwk] } });
+    const claims = () => assertionClaims(tenant, client.client_id);
+    // Signed the same way with 2048 bits, the assertion passes: what is refused is the key's size.
+    expect((await postWithAssertion(tenant, '/cibaAuthorization', await rs256ByHand(claims(), long), ok)).status).toBe(200);
+    // Registration takes the short key; jose refuses it when it verifies (a TypeError, not a JOSEError,
+    // so the description is the generic one for keys that cannot be used).
+    await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', await rs256ByHand(claims(), short), ok), tenant);
+  });
+
   it('a private_key_jwt client has no secret to rotate', async () => {
     const { tenant, client } = await keyClient();
     await expectOAuthError(await admin(`/tenants/${tenant}/clients/${client.client_id}/secret`, 'POST'), 400, 'invalid_request');
   });
+});
+
+describe('the assertion’s aud: the issuer, the token endpoint or the endpoint it is sent to (CIBA §7.1)', () => {
+  const clients = {
+    client_secret_jwt: async () => {
+      const { tenant, client } = await hmacClient();
+      return { tenant, client, sign: (claims: Record<string, unknown>) => hmacAssertion(claims, client.client_secret) };
+    },
+    private_key_jwt: async () => {
+      const { tenant, client, key } = await keyClient();
+      return { tenant, client, sign: (claims: Record<string, unknown>) => keyAssertion(claims, key) };
+    },
+  };
+
+  it.each(['client_secret_jwt', 'private_key_jwt'] as const)(
+    '%s: the backchannel endpoint’s URL is accepted there, and refused at the token endpoint',
+    async (method) => {
+      const { tenant, client, sign } = await clients[method]();
+      const issuer = issuerOf(tenant);
+      const signedFor = (aud: string) => sign(assertionClaims(tenant, client.client_id, { aud }));
+      const started = await postWithAssertion(tenant, '/cibaAuthorization', await signedFor(`${issuer}/cibaAuthorization`), ok);
+      expect(started.status, await started.clone().text()).toBe(200);
+      const { auth_req_id } = (await started.json()) as { auth_req_id: string };
+      // The token endpoint's URL is taken there too; another endpoint's is not.
+      expect((await postWithAssertion(tenant, '/cibaAuthorization', await signedFor(`${issuer}/token`), ok)).status).toBe(200);
+      await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', await signedFor(`${issuer}/introspect`), ok), tenant, /aud/);
+
+      await approve(tenant, auth_req_id);
+      const grant = { grant_type: CIBA, auth_req_id };
+      await expectInvalidClient(await postWithAssertion(tenant, '/token', await signedFor(`${issuer}/cibaAuthorization`), grant), tenant, /aud/);
+      // The refusal spent nothing: with the token endpoint's URL, the grant is redeemed.
+      const tokens = await postWithAssertion(tenant, '/token', await signedFor(`${issuer}/token`), grant);
+      expect(tokens.status, await tokens.clone().text()).toBe(200);
+    },
+  );
 });
 
 describe('every failure is 401 invalid_client with WWW-Authenticate', () => {

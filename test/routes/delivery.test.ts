@@ -219,6 +219,24 @@ describe('push', () => {
     expect(decodeJwt(body.id_token)['urn:openid:params:jwt:claim:rt_hash']).toBe(rtHash);
   });
 
+  it.each([302, 307])('a %d redirect is not followed: one attempt, refused, and the redirect’s target receives nothing', async (status) => {
+    const box = newBox();
+    const target = newBox();
+    await script(box, [{ status, headers: { Location: boxUrl(target) } }]);
+    const { tenant, client } = await notifiedSetup('push', box);
+    const { auth_req_id } = await start(tenant, client);
+    await approve(tenant, auth_req_id);
+    const [push] = await waitForReceived(box, 1);
+    expect(JSON.parse(push!.body)).toMatchObject({ auth_req_id, access_token: expect.any(String) });
+    // A failed attempt would be retried 1 s later.
+    await sleep(2500);
+    expect(await received(box)).toHaveLength(1);
+    expect(await received(target)).toHaveLength(0);
+    expect(attemptsIn(await timelineOf(tenant, auth_req_id))).toEqual([
+      expect.objectContaining({ kind: 'push_tokens', attempt: 1, result: 'refused', status }),
+    ]);
+  }, 15_000);
+
   it('tokens delivered after two failures are the same tokens, minted once', async () => {
     const box = newBox();
     await script(box, [{ status: 500 }, { status: 502 }, { status: 200 }]);
