@@ -50,6 +50,8 @@ const clientMetadataSchema = z.object({
         .array(
           z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']) }).check(
             z.refine((k) => !PRIVATE_JWK_MEMBERS.some((m) => m in k), 'must be a public key (no private or symmetric members)'),
+            // FAPI 1.0 Part 1 §5.2.2-5: 2048 bits at least, which is 342 base64url characters of `n`.
+            z.refine((k) => k.kty !== 'RSA' || (typeof k.n === 'string' && k.n.length >= 342), 'an RSA key must have a modulus of at least 2048 bits'),
           ),
         )
         .check(z.minLength(1), z.maxLength(20)),

@@ -12,5 +12,7 @@ export function describeJwtFailure(err: unknown, what: string, owner: string): s
   if (err instanceof errors.JWKSMultipleMatchingKeys) return `Several of ${owner} keys match the ${what}; give a kid`;
   if (err instanceof errors.JWKSTimeout) return `The jwks_uri holding ${owner} keys did not answer in time`;
   if (err instanceof errors.JOSEError) return `The ${what} is not valid (${err.code})`;
+  // jose refuses an RSA key under 2048 bits with a TypeError naming its modulusLength.
+  if (err instanceof TypeError && /modulusLength/.test(err.message)) return `The ${what} is signed with an RSA key under 2048 bits`;
   return `${owner[0]!.toUpperCase()}${owner.slice(1)} keys could not be read`;
 }

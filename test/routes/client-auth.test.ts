@@ -152,17 +152,24 @@ describe('private_key_jwt', () => {
     expect((await postWithAssertion(tenant, '/cibaAuthorization', es, ok)).status).toBe(200);
   });
 
-  it('refuses an assertion signed with an RSA key under 2048 bits (FAPI 1.0 Part 1 §5.2.2-5)', async () => {
+  it('refuses an RSA key under 2048 bits (FAPI 1.0 Part 1 §5.2.2-5): at registration, and in a jwks_uri', async () => {
     // jose will not sign with such a key, so the assertions are signed with WebCrypto by hand.
     const [short, long] = await Promise.all([rsaKey(1024), rsaKey(2048)]);
     const { tenant } = await setup();
-    const client = await createClient(tenant, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [short.publicJwk, long.publicJwk] } });
+    const refused = await admin(`/tenants/${tenant}/clients`, 'POST', {
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [short.publicJwk] },
+    });
+    const body = await expectOAuthError(refused, 400, 'invalid_client_metadata');
+    expect(body.error_description).toMatch(/2048 bits/);
+    // Keys the RP serves at its jwks_uri are only seen when they are used.
+    const box = newBox();
+    await script(box, [{ status: 200, body: { keys: [short.publicJwk, long.publicJwk] } }]);
+    const client = await clientInDevelopment(tenant, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: boxUrl(box) });
     const claims = () => assertionClaims(tenant, client.client_id);
     // Signed the same way with 2048 bits, the assertion passes: what is refused is the key's size.
     expect((await postWithAssertion(tenant, '/cibaAuthorization', await rs256ByHand(claims(), long), ok)).status).toBe(200);
-    // Registration takes the short key; jose refuses it when it verifies (a TypeError, not a JOSEError,
-    // so the description is the generic one for keys that cannot be used).
-    await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', await rs256ByHand(claims(), short), ok), tenant);
+    await expectInvalidClient(await postWithAssertion(tenant, '/cibaAuthorization', await rs256ByHand(claims(), short), ok), tenant, /under 2048 bits/);
   });
 
   it('a private_key_jwt client has no secret to rotate', async () => {
