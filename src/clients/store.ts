@@ -1,6 +1,7 @@
 // Clients: RFC 7591 metadata with CIBA's backchannel_* members, validated, and their KV records.
-// Secrets are server-generated (256 bits; 512 for client_secret_jwt): a basic or post secret is stored only as a SHA-256 hash;
-// a client_secret_jwt secret, which must serve as an HMAC key, only encrypted.
+// Secrets are server-generated (256 bits; 512 for client_secret_jwt): a basic or post secret is
+// stored only as a SHA-256 hash; a client_secret_jwt secret, which must serve as an HMAC key, only
+// encrypted.
 import * as z from 'zod/mini';
 import '../lib/schema.ts';
 import type { Env } from '../env.ts';
