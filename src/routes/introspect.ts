@@ -11,6 +11,7 @@ import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
+import { resourceAudience } from '../tokens/token-response.ts';
 
 export const introspect = new Hono<AppEnv>();
 
@@ -41,7 +42,7 @@ route(introspect, '/', {
           sub: grant.sub,
           iss: issuer,
           exp: Math.floor(grant.expiresAt / 1000),
-          ...(grant.resource ? { aud: grant.resource.length === 1 ? grant.resource[0] : grant.resource } : {}),
+          ...(grant.resource ? { aud: resourceAudience(grant.resource) } : {}),
           ...(grant.bindingMessage !== undefined ? { binding_message: grant.bindingMessage } : {}),
           ...(grant.authorizationDetailsJson !== undefined ? { authorization_details: JSON.parse(grant.authorizationDetailsJson) } : {}),
         },

@@ -88,9 +88,13 @@ export function grantToMint(grant: StoredGrant, issuer: string, clientId: string
   };
 }
 
+/** The resources a grant was asked for (RFC 8707 §2) as an `aud` claim: one as a string, more as an array. */
+export const resourceAudience = (resource: string[] | undefined): string | string[] | undefined =>
+  !resource ? undefined : resource.length === 1 ? resource[0]! : resource;
+
 /** The access token's `aud` (RFC 8707 §2, RFC 9068 §3): the resources asked for, else the issuer. */
 const audienceOf = ({ resource, issuer }: Pick<GrantToMint, 'resource' | 'issuer'>): string | string[] =>
-  !resource ? issuer : resource.length === 1 ? resource[0]! : resource;
+  resourceAudience(resource) ?? issuer;
 
 /** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
 export async function mintTokenResponse(
