@@ -7,7 +7,7 @@
 import type { Env } from '../env.ts';
 import { AUTHENTICATOR_REASONS, OAuthError, serverError, userLimitReached } from '../errors.ts';
 import type { AuthenticationStart, IdentifiedUser } from '../authenticators/authenticator.ts';
-import { authenticatorFor } from '../authenticators/index.ts';
+import { authenticatorFor, tellCancelled } from '../authenticators/index.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { sealSecret } from '../lib/secrets.ts';
 import { authRequestStub, mintRequestCredentials } from './auth-req-id.ts';
@@ -131,12 +131,7 @@ export async function openAuthRequest(
     // time, garbage): forget the request. One that failed may be asking the user all the same, so it
     // is told the request is cancelled; the RP's answer does not wait for that (one attempt).
     await undo(env, start, [release]);
-    if (!isRefusal(err)) {
-      const told = authenticator
-        .cancel(env, tenant, { requestId: start.requestId, ...(identified ? { sub: identified.sub } : {}) })
-        .catch((cause: unknown) => console.error('the authenticator was not told of a request it failed to take', cause));
-      waitUntil(told);
-    }
+    if (!isRefusal(err)) tellCancelled(env, tenant, { requestId: start.requestId, sub: identified?.sub }, waitUntil);
     throw err;
   }
   if (!identified) {

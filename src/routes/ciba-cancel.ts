@@ -6,7 +6,7 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
-import { authenticatorFor } from '../authenticators/index.ts';
+import { tellCancelled } from '../authenticators/index.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
@@ -31,13 +31,9 @@ route(cibaCancel, '/', {
         clientId: client.clientId,
         authReqIdHash: await sha256(authReqId),
       });
+      // The RP's answer does not wait for the user's device; the platform lets the telling finish.
       if (outcome.status === 'cancelled') {
-        const { requestId: cancelled, sub } = outcome;
-        const told = authenticatorFor(tenant)
-          .cancel(c.env, tenant, { requestId: cancelled, ...(sub !== undefined ? { sub } : {}) })
-          .catch((err: unknown) => console.error('the authenticator was not told of a cancellation', err));
-        // The RP's answer does not wait for the user's device; the platform lets the telling finish.
-        c.executionCtx.waitUntil(told);
+        tellCancelled(c.env, tenant, outcome, (told) => c.executionCtx.waitUntil(told));
       }
     }
     return c.json({}, 200, noStoreHeaders);
