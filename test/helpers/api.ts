@@ -2,6 +2,7 @@
 // route, KV and Durable Object code all run for real in workerd.
 import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
+import { expect } from 'vitest';
 import { deviceInboxStub, inboxEntryKey, type InboxEntry } from '../../src/authenticators/device-inbox.ts';
 import { requestIdOf as requestIdOfToken } from '../../src/ciba/auth-req-id.ts';
 import type { TenantPlace, TenantRef } from '../../src/tenants/ref.ts';
@@ -197,6 +198,17 @@ export function callback(tenant: string, token: string, body: unknown, contentTy
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** The RP cancels (contract §8): POST {issuer}/ciba/cancel with Basic auth; no auth_req_id when it is undefined. */
+export const cancelRequest = (tenant: string, client: TestClient, authReqId?: string) =>
+  postForm(`/${tenant}/as/ciba/cancel`, authReqId === undefined ? {} : { auth_req_id: authReqId }, { Authorization: basic(client) });
+
+/** The request's state and timeline, as the admin API shows them (which must answer 200). */
+export async function timelineOf(tenant: string, authReqId: string) {
+  const res = await admin(`/tenants/${tenant}/requests/${requestIdOf(authReqId)}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { status: string; events: { event: string }[] };
 }
 
 export async function approve(tenant: string, authReqId: string, decision: Record<string, unknown> = {}) {

@@ -4,7 +4,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
-  admin,
   approve,
   basic,
   callback,
@@ -16,25 +15,17 @@ import {
   requestIdOf,
   setup,
   startRequest,
-  type TestClient,
+  cancelRequest,
+  timelineOf,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 import { WEBHOOK_SECRET, newBox, script, waitForReceived, webhookTenant } from '../helpers/receiver.ts';
-
-const cancel = (tenant: string, client: TestClient, authReqId?: string) =>
-  postForm(`/${tenant}/as/ciba/cancel`, authReqId === undefined ? {} : { auth_req_id: authReqId }, { Authorization: basic(client) });
 
 async function expectEmptyOk(res: Response) {
   expect(res.status).toBe(200);
   expect(res.headers.get('Cache-Control')).toBe('no-store');
   expect(await res.json()).toEqual({});
 }
-
-const timelineOf = async (tenant: string, authReqId: string) =>
-  (await (await admin(`/tenants/${tenant}/requests/${requestIdOf(authReqId)}`)).json()) as {
-    status: string;
-    events: { event: string }[];
-  };
 
 describe('cancelling a request', () => {
   it('a pending request: polls answer invalid_grant, the callback 410, the device page drops it', async () => {
@@ -43,7 +34,7 @@ describe('cancelling a request', () => {
     const callbackToken = await callbackTokenFor(tenant, auth_req_id);
     expect(await devicePage(tenant)).toContain('Cancel me');
 
-    await expectEmptyOk(await cancel(tenant, client, auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, auth_req_id));
     await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'invalid_grant');
     await expectOAuthError(await callback(tenant, callbackToken, { status: 'approved', authentication_method: 'smart-id' }), 410, 'expired_token');
     await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'invalid_grant');
@@ -57,7 +48,7 @@ describe('cancelling a request', () => {
     const { tenant, client } = await setup();
     const { auth_req_id } = await startRequest(tenant, client);
     await approve(tenant, auth_req_id);
-    await expectEmptyOk(await cancel(tenant, client, auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, auth_req_id));
     await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'invalid_grant');
   });
 
@@ -66,7 +57,7 @@ describe('cancelling a request', () => {
     const { auth_req_id } = await startRequest(tenant, client);
     const held = poll(tenant, client, auth_req_id);
     await new Promise((r) => setTimeout(r, 300));
-    await expectEmptyOk(await cancel(tenant, client, auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, auth_req_id));
     await expectOAuthError(await held, 400, 'invalid_grant');
   });
 
@@ -74,28 +65,28 @@ describe('cancelling a request', () => {
     const { tenant, client } = await setup();
     const other = await createClient(tenant);
     const foreign = await startRequest(tenant, other);
-    await expectEmptyOk(await cancel(tenant, client, foreign.auth_req_id));
-    await expectEmptyOk(await cancel(tenant, client, 'not-an-auth-req-id'));
-    await expectEmptyOk(await cancel(tenant, client, `${foreign.auth_req_id.slice(0, 30)}${'A'.repeat(24)}`));
+    await expectEmptyOk(await cancelRequest(tenant, client, foreign.auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, 'not-an-auth-req-id'));
+    await expectEmptyOk(await cancelRequest(tenant, client, `${foreign.auth_req_id.slice(0, 30)}${'A'.repeat(24)}`));
     await approve(tenant, foreign.auth_req_id);
     expect((await poll(tenant, other, foreign.auth_req_id)).status).toBe(200);
 
     const redeemed = await startRequest(tenant, client);
     await approve(tenant, redeemed.auth_req_id);
     expect((await poll(tenant, client, redeemed.auth_req_id)).status).toBe(200);
-    await expectEmptyOk(await cancel(tenant, client, redeemed.auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, redeemed.auth_req_id));
     expect((await timelineOf(tenant, redeemed.auth_req_id)).status).toBe('redeemed');
 
     const denied = await startRequest(tenant, client);
     const res = await callback(tenant, await callbackTokenFor(tenant, denied.auth_req_id), { status: 'denied' });
     expect(res.status).toBe(204);
-    await expectEmptyOk(await cancel(tenant, client, denied.auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, denied.auth_req_id));
     await expectOAuthError(await poll(tenant, client, denied.auth_req_id), 400, 'access_denied');
   });
 
   it('needs the auth_req_id and an authenticated client', async () => {
     const { tenant, client } = await setup();
-    await expectOAuthError(await cancel(tenant, client), 400, 'invalid_request');
+    await expectOAuthError(await cancelRequest(tenant, client), 400, 'invalid_request');
     const res = await postForm(`/${tenant}/as/ciba/cancel`, { auth_req_id: 'x' }, { Authorization: basic({ ...client, client_secret: 'wrong' }) });
     await expectOAuthError(res, 401, 'invalid_client');
   });
@@ -107,7 +98,7 @@ describe('cancelling a request', () => {
       const token = await callbackTokenFor(tenant, auth_req_id);
       const [decided, cancelled] = await Promise.all([
         callback(tenant, token, { status: 'approved', authentication_method: 'smart-id' }),
-        cancel(tenant, client, auth_req_id),
+        cancelRequest(tenant, client, auth_req_id),
       ]);
       await expectEmptyOk(cancelled);
       // Approved first (204), then cancelled; or cancelled first, and the approval finds it gone (410).
@@ -128,7 +119,7 @@ describe('cancelling a request', () => {
     const res = await postForm(`/${tenant}/as/cibaAuthorization`, { scope: 'openid', login_hint: 'u1' }, { Authorization: basic(client) });
     expect(res.status).toBe(200);
     const { auth_req_id } = (await res.json()) as { auth_req_id: string };
-    await expectEmptyOk(await cancel(tenant, client, auth_req_id));
+    await expectEmptyOk(await cancelRequest(tenant, client, auth_req_id));
     const [, told] = await waitForReceived(box, 2);
     expect(new Webhook(WEBHOOK_SECRET).verify(told!.body, told!.headers)).toEqual({
       type: 'ciba.authentication_cancelled',

@@ -6,19 +6,18 @@ import { evictDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import {
-  admin,
   approve,
   backchannel,
-  basic,
   callback,
   callbackTokenFor,
   deviceFormProof,
   deviceSubmit,
   poll,
-  postForm,
   requestIdOf,
   setup,
   startRequest,
+  cancelRequest,
+  timelineOf,
   type TestClient,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
@@ -48,9 +47,7 @@ describe('races', () => {
       await new Promise((r) => setTimeout(r, 300));
       // Approved just in time or not, once past expiry the request is expired, never redeemed.
       await expectOAuthError(await poll(tenant, client, auth_req_id), 400, 'expired_token');
-      const { events } = (await (await admin(`/tenants/${tenant}/requests/${requestIdOf(auth_req_id)}`)).json()) as {
-        events: { event: string }[];
-      };
+      const { events } = await timelineOf(tenant, auth_req_id);
       const names = events.map((e) => e.event);
       expect(names.filter((e) => e === 'expired')).toHaveLength(1);
       expect(names.includes('approved')).toBe(decided.status === 204);
@@ -77,15 +74,6 @@ describe('faults', () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const after = <T>(ms: number, f: () => Promise<T>) => sleep(ms).then(f);
-
-const cancelRequest = (tenant: string, client: TestClient, authReqId: string) =>
-  postForm(`/${tenant}/as/ciba/cancel`, { auth_req_id: authReqId }, { Authorization: basic(client) });
-
-async function timelineOf(tenant: string, authReqId: string) {
-  const res = await admin(`/tenants/${tenant}/requests/${requestIdOf(authReqId)}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as { status: string; events: { event: string }[] };
-}
 
 async function expectCancelAnswered(res: Response) {
   expect(res.status).toBe(200);
