@@ -151,10 +151,14 @@ export class AuthRequest extends DurableObject<Env> {
    */
   async #releaseLimitsSlot(): Promise<void> {
     const state = this.#load();
-    if (!state?.limitsGuard) return;
-    await guardByName(this.env, state.limitsGuard)
-      .release(state.requestId)
-      .catch((err: unknown) => console.error('releasing a limits slot failed', err));
+    if (!state?.limitsGuards) return;
+    await Promise.all(
+      state.limitsGuards.map((name) =>
+        guardByName(this.env, name)
+          .release(state.requestId)
+          .catch((err: unknown) => console.error('releasing a limits slot failed', err)),
+      ),
+    );
   }
 
   /** The request's timeline for operators; undefined when unknown to this incarnation of the tenant. */

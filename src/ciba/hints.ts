@@ -9,7 +9,7 @@ import { publicJwks } from '../keys/store.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';
 import { CLOCK_SKEW_S, nowSeconds } from '../lib/time.ts';
 import { SIGNING_ALGS, type TenantRecord } from '../tenants/store.ts';
-import { parseSubjectIdentifier, type UserHint } from '../users/hints.ts';
+import { parseSubjectIdentifier, readLoginHint, type UserHint } from '../users/hints.ts';
 import type { BackchannelParams } from './params.ts';
 
 /** Where the hint is checked: the tenant, its issuer and the calling client. */
@@ -32,7 +32,7 @@ export function pickHint(params: BackchannelParams): GivenHint {
 
 /** The hint verified (the signed ones) into whom it names. */
 export async function verifyHint(context: HintContext, { kind, value }: GivenHint): Promise<UserHint> {
-  if (kind === 'login_hint') return { kind, value };
+  if (kind === 'login_hint') return readLoginHint(value);
   if (kind === 'id_token_hint') return { kind, sub: await verifyIdTokenHint(context, value) };
   return { kind, subId: await verifyLoginHintToken(context, value) };
 }

@@ -12,8 +12,7 @@ import { sha256 } from '../lib/crypto.ts';
 import { sealSecret } from '../lib/secrets.ts';
 import { authRequestStub, mintRequestCredentials } from './auth-req-id.ts';
 import { guardByName, limitsGuardName } from '../users/user-guard.ts';
-import { normalizeLoginHint } from '../users/store.ts';
-import type { UserHint } from '../users/hints.ts';
+import { canonicalUserOf, subjectKey } from '../users/hints.ts';
 import { DELIVERY_SECRETS } from './delivery.ts';
 import { newAuthRequest, type Delivery } from './state.ts';
 import { displayHashOf } from './display-hash.ts';
@@ -64,13 +63,14 @@ export async function openAuthRequest(
   const authenticator = authenticatorFor(tenant);
   const identified = await authenticator.identify(env, start);
   // Push-bombing limits (contract §8): counted for the user before their device is asked.
-  const limitsGuard = limitsGuardName(tenant, limitsKeyOf(start.hint, identified));
+  const limitsGuard = limitsGuardName(tenant, identified ? subjectKey(identified.sub) : canonicalUserOf(start.hint, request.issuer));
   // The hashes and the sealed delivery secrets are made meanwhile; nothing is stored before admission.
   const release = () => guardByName(env, limitsGuard).release(credentials.requestId);
-  const admission = guardByName(env, limitsGuard).admit(credentials.requestId, start.expiresAt, {
+  const limits = {
     pendingLimit: tenant.settings.user_pending_limit ?? 3,
     requestLimit: tenant.settings.user_request_limit ?? 10,
-  });
+  };
+  const admission = guardByName(env, limitsGuard).admit(credentials.requestId, start.expiresAt, limits);
   let prepared: [Awaited<typeof admission>, string, string, Delivery | undefined];
   try {
     prepared = await Promise.all([
@@ -101,7 +101,7 @@ export async function openAuthRequest(
           authReqIdHash,
           callbackTokenHash,
           ...(identified ? userOf(identified) : {}),
-          limitsGuard,
+          limitsGuards: [limitsGuard],
           scope: request.scope,
           ...(resource ? { resource } : {}),
           ...(request.authorizationDetails ? { authorizationDetailsJson: JSON.stringify(request.authorizationDetails) } : {}),
@@ -135,13 +135,25 @@ export async function openAuthRequest(
     throw err;
   }
   if (!identified) {
+    // The user is known now, and counted by their sub as well, so a hint in another form (an e-mail,
+    // then an id_token_hint) gives them no second budget; over it, the request is taken back.
+    const counted = [limitsGuard];
     try {
       if (!user) throw new Error(`authenticator ${tenant.settings.authenticator.type} named no user`);
-      const bound = await stub.bindUser(userOf(user));
+      const userGuard = limitsGuardName(tenant, subjectKey(user.sub));
+      if (userGuard !== limitsGuard) counted.push(userGuard);
+      const [admittedForUser, bound] = await Promise.all([
+        userGuard === limitsGuard ? admitted : guardByName(env, userGuard).admit(credentials.requestId, start.expiresAt, limits),
+        stub.bindUser({ ...userOf(user), limitsGuards: counted }),
+      ]);
       if (bound.status !== 'bound') throw new Error('the request vanished while the authenticator answered');
+      if (!admittedForUser.admitted) throw userLimitReached(admittedForUser.limit, admittedForUser.retryAfterS);
     } catch (err) {
+      const releaseAll = async () => {
+        await Promise.all(counted.map((name) => guardByName(env, name).release(credentials.requestId)));
+      };
       const cancel = () => authenticator.cancel(env, tenant, { requestId: start.requestId, sub: user!.sub });
-      await undo(env, start, user ? [release, cancel] : [release]);
+      await undo(env, start, user ? [releaseAll, cancel] : [releaseAll]);
       throw err;
     }
   }
@@ -151,14 +163,6 @@ export async function openAuthRequest(
 /** A refusal by the authenticator, with one of the nine reasons: it left nothing on the user's device. */
 const isRefusal = (err: unknown) =>
   err instanceof OAuthError && (AUTHENTICATOR_REASONS as readonly string[]).includes(err.code);
-
-/** Whom the limits count: the directory user when known, else the user the hint names. */
-function limitsKeyOf(hint: UserHint, identified: IdentifiedUser | undefined): string {
-  if (identified) return `sub:${identified.sub}`;
-  if (hint.kind === 'login_hint') return `login_hint:${normalizeLoginHint(hint.value)}`;
-  if (hint.kind === 'id_token_hint') return `sub:${hint.sub}`;
-  return `sub_id:${JSON.stringify(hint.subId)}`;
-}
 
 /** The user as the request keeps it: a directory user by incarnation, another by the claims the authenticator gave. */
 const userOf = (user: IdentifiedUser) => ({

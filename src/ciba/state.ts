@@ -52,8 +52,11 @@ export interface AuthRequestState {
   sub?: string;
   /** The directory user's incarnation, when the authenticator found the user in the directory. */
   userIncarnation?: string;
-  /** The UserGuard counting this request against its user's limits: told when it stops pending. */
-  limitsGuard?: string;
+  /**
+   * The UserGuards counting this request against its user's limits, each told when it stops
+   * pending: the one of whom the hint names, and, once a webhook names the user, the one of their sub.
+   */
+  limitsGuards?: string[];
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
   claimsJson?: string;
   scope: string;
@@ -149,6 +152,8 @@ export type NewAuthRequest = Omit<AuthRequestState, 'status' | 'timeline' | 'las
 export interface BoundUser {
   sub: string;
   userIncarnation?: string;
+  /** Every guard the request is counted in once the user is known (replaces the list). */
+  limitsGuards?: string[];
   claimsJson?: string;
 }
 

@@ -3,7 +3,7 @@
 import type { Env } from '../env.ts';
 import type { TenantRef } from '../tenants/ref.ts';
 import { invalidRequest, unknownUserId } from '../errors.ts';
-import { findUserByLoginHint, getUser, type UserRecord } from './store.ts';
+import { findUserByLoginHint, getUser, normalizeLoginHint, type UserRecord } from './store.ts';
 
 export type SubjectIdentifier =
   | { format: 'email'; email: string }
@@ -57,31 +57,60 @@ export async function findUserBySubjectIdentifier(
 
 /**
  * Who the request names, once its hint is read and, for the signed hints, verified
- * (ciba/hints.ts): a login_hint as given, an id_token_hint's sub, a login_hint_token's sub_id.
+ * (ciba/hints.ts): a login_hint as given (and, when it is an RFC 9493 subject identifier as JSON,
+ * that identifier read), an id_token_hint's sub, a login_hint_token's sub_id.
  */
 export type UserHint =
-  | { kind: 'login_hint'; value: string }
+  | { kind: 'login_hint'; value: string; subId?: SubjectIdentifier }
   | { kind: 'id_token_hint'; sub: string }
   | { kind: 'login_hint_token'; subId: SubjectIdentifier };
 
-/** The directory user a login_hint names, if any. */
-async function findUserByLoginHintParameter(env: Env, tenant: TenantRef, issuer: string, hint: string) {
-  if (!hint.trimStart().startsWith('{')) return findUserByLoginHint(env, tenant, hint);
+/**
+ * Reads a login_hint: a plain identifier, or (when it opens with `{`) an RFC 9493 subject identifier
+ * of a format the server takes; any other JSON is invalid_request, whichever authenticator would be asked.
+ */
+export function readLoginHint(value: string): UserHint {
+  if (!value.trimStart().startsWith('{')) return { kind: 'login_hint', value };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(hint);
+    parsed = JSON.parse(value);
   } catch {
-    throw invalidRequest('login_hint looks like JSON but does not parse');
+    throw invalidRequest('login_hint looks like JSON but does not parse; send an identifier or an RFC 9493 subject identifier');
   }
-  return findUserBySubjectIdentifier(env, tenant, issuer, parseSubjectIdentifier(parsed));
+  return { kind: 'login_hint', value, subId: parseSubjectIdentifier(parsed) };
 }
+
+/**
+ * One canonical name of whom a hint names, whatever form it came in (docs/operations.md, push-bombing
+ * limits): `sub:` and the subject for a hint that names the directory subject, `login_hint:` and the
+ * normalised e-mail or phone number (or other identifier) for one that names a login hint.
+ */
+export function canonicalUserOf(hint: UserHint, issuer: string): string {
+  if (hint.kind === 'id_token_hint') return subjectKey(hint.sub);
+  if (hint.kind === 'login_hint' && hint.subId === undefined) return loginHintKey(hint.value);
+  const subId = hint.subId!;
+  switch (subId.format) {
+    case 'email':
+      return loginHintKey(subId.email);
+    case 'phone_number':
+      return loginHintKey(subId.phone_number);
+    case 'iss_sub':
+      return subId.iss === issuer ? subjectKey(subId.sub) : `iss_sub:${JSON.stringify([subId.iss, subId.sub])}`;
+    case 'opaque':
+      return subjectKey(subId.id);
+  }
+}
+
+/** The canonical name of a user known by their subject (see canonicalUserOf). */
+export const subjectKey = (sub: string) => `sub:${sub}`;
+const loginHintKey = (hint: string) => `login_hint:${normalizeLoginHint(hint)}`;
 
 /** The directory user the hint names; unknown_user_id when there is none. */
 export async function resolveUserHint(env: Env, tenant: TenantRef, issuer: string, hint: UserHint): Promise<UserRecord> {
   let user: UserRecord | undefined;
-  if (hint.kind === 'login_hint') user = await findUserByLoginHintParameter(env, tenant, issuer, hint.value);
-  else if (hint.kind === 'id_token_hint') user = await getUser(env, tenant, hint.sub);
-  else user = await findUserBySubjectIdentifier(env, tenant, issuer, hint.subId);
+  if (hint.kind === 'id_token_hint') user = await getUser(env, tenant, hint.sub);
+  else if (hint.kind === 'login_hint' && hint.subId === undefined) user = await findUserByLoginHint(env, tenant, hint.value);
+  else user = await findUserBySubjectIdentifier(env, tenant, issuer, hint.subId!);
   if (!user) throw unknownUserId('No user matches the hint');
   return user;
 }

@@ -8,14 +8,18 @@ import {
   basic,
   callback,
   callbackTokenFor,
+  cancelRequest,
   createClient,
   createUser,
+  poll,
   postForm,
   uniqueTenantId,
   type TestClient,
 } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
-import { newBox, received, script, webhookTenant } from '../helpers/receiver.ts';
+import { SignJWT } from 'jose';
+import { clientKey, type ClientKey } from '../helpers/assertions.ts';
+import { newBox, received, script, waitForReceived, webhookTenant, type Received } from '../helpers/receiver.ts';
 
 afterEach(() => vi.useRealTimers());
 
@@ -38,6 +42,19 @@ async function expectLimited(res: Response, limit: string) {
   expect(Number.isInteger(retryAfter) && retryAfter >= 1).toBe(true);
   return { body, retryAfter };
 }
+
+const HINT_ISSUER = 'https://hints.example.test';
+
+/** A login_hint_token from the trusted hint issuer naming `email`. */
+const hintToken = (key: ClientKey, email: string) =>
+  new SignJWT({ sub_id: { format: 'email', email } })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid })
+    .setIssuer(HINT_ISSUER)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(key.privateKey);
+
+const eventOf = (request: Received) => JSON.parse(request.body) as { type: string; data: { request_id: string; callback_token: string } };
 
 const idOf = async (res: Response) => ((await res.json()) as { auth_req_id: string }).auth_req_id;
 
@@ -107,7 +124,7 @@ describe('user_request_limit', () => {
 describe('a refused request never reaches the user', () => {
   it('the webhook is not asked beyond the limit (counted by the hint it names)', async () => {
     const box = newBox();
-    await script(box, [{ status: 200, body: { sub: 'bank-user-1' } }]);
+    await script(box, [{ status: 200, body: { sub: 'bank-user-1' } }, { status: 200, body: { sub: 'bank-user-2' } }]);
     const tenant = await webhookTenant(box, { user_pending_limit: 1, user_request_limit: 10 });
     const client = await createClient(tenant);
     expect((await ask(tenant, client, 'Customer-1')).status).toBe(200);
@@ -115,6 +132,54 @@ describe('a refused request never reaches the user', () => {
     await expectLimited(await ask(tenant, client, ' customer-1 '), 'user_pending_limit');
     expect(await received(box)).toHaveLength(1);
     expect((await ask(tenant, client, 'customer-2')).status).toBe(200);
+  });
+
+  it('on a webhook tenant, one user is counted once whatever form the hint arrives in', async () => {
+    const box = newBox();
+    await script(box, [{ status: 200, body: { sub: 'bank-user-1' } }]);
+    const hintIssuer = await clientKey('ES256');
+    const tenant = await webhookTenant(box, {
+      user_pending_limit: 1,
+      user_request_limit: 100,
+      trusted_hint_issuers: [{ issuer: HINT_ISSUER, jwks: { keys: [hintIssuer.publicJwk] } }],
+    });
+    const client = await createClient(tenant);
+    // An ID token for the bank's user, from a first request that is approved and redeemed.
+    const first = await idOf(await ask(tenant, client, 'customer@bank.example'));
+    const asked = eventOf((await received(box))[0]!);
+    expect((await callback(tenant, asked.data.callback_token, { status: 'approved', authentication_method: 'smart-id' })).status).toBe(204);
+    const { id_token } = (await (await poll(tenant, client, first)).json()) as { id_token: string };
+    const hints: Array<[string, Record<string, string>]> = [
+      ['a JSON e-mail, members reordered and spaced', { login_hint: '{ "email" : "CUSTOMER@bank.example", "format": "email" }' }],
+      ['a login_hint_token naming the e-mail', { login_hint_token: await hintToken(hintIssuer, 'Customer@Bank.example') }],
+      ['an id_token_hint naming the sub', { id_token_hint: id_token }],
+    ];
+
+    // An e-mail first: every other form of the same user is refused before the webhook is asked.
+    const pending = await idOf(await ask(tenant, client, ' Customer@Bank.EXAMPLE '));
+    for (const [label, hint] of hints) {
+      const res = await backchannel(tenant, client, { scope: 'openid', ...hint });
+      expect(res.status, label).toBe(403);
+      await expectLimited(res, 'user_pending_limit');
+    }
+    expect(await received(box)).toHaveLength(2);
+
+    // The sub first: an e-mail naming the same user reaches the webhook (only it can tell who that
+    // is), which is then told the request is cancelled, and the RP is refused.
+    expect((await cancelRequest(tenant, client, pending)).status).toBe(200);
+    await waitForReceived(box, 3);
+    expect((await backchannel(tenant, client, { scope: 'openid', id_token_hint: id_token })).status).toBe(200);
+    await expectLimited(await ask(tenant, client, 'customer@bank.example'), 'user_pending_limit');
+    const log = await waitForReceived(box, 6);
+    expect(log.map((r) => eventOf(r).type)).toEqual([
+      'ciba.authentication_requested',
+      'ciba.authentication_requested',
+      'ciba.authentication_cancelled',
+      'ciba.authentication_requested',
+      'ciba.authentication_requested',
+      'ciba.authentication_cancelled',
+    ]);
+    expect(eventOf(log[5]!).data.request_id).toBe(eventOf(log[4]!).data.request_id);
   });
 
   it('settings: bad limits are 400 naming the member', async () => {

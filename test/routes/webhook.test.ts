@@ -173,6 +173,31 @@ describe('asking the authenticator', () => {
   });
 });
 
+describe('a JSON login_hint the server does not take never reaches the webhook', () => {
+  it('only email, phone_number, iss_sub and opaque subject identifiers pass; anything else is 400 invalid_request', async () => {
+    const { box, tenant, client } = await hooked([{ status: 200, body: { sub: 'bank-user-1' } }]);
+    const refused = [
+      { format: 'account', uri: 'acct:alice@example.com' },
+      { format: 'uri', uri: 'https://example.com/alice' },
+      { format: 'did', url: 'did:example:alice' },
+      { format: 'aliases', identifiers: [{ format: 'email', email: 'alice@example.com' }] },
+      { format: 'something-else', id: 'alice' },
+      { format: 'email' },
+      { email: 'alice@example.com' },
+    ];
+    for (const hint of refused) {
+      const res = await backchannel(tenant, client, { scope: 'openid', login_hint: JSON.stringify(hint) });
+      await expectOAuthError(res, 400, 'invalid_request', JSON.stringify(hint));
+    }
+    await expectOAuthError(await backchannel(tenant, client, { scope: 'openid', login_hint: '{"format": "email",' }), 400, 'invalid_request');
+    expect(await received(box)).toHaveLength(0);
+    // The four formats it takes are passed on as given.
+    const taken = { format: 'email', email: 'alice@example.com' };
+    expect((await backchannel(tenant, client, { scope: 'openid', login_hint: JSON.stringify(taken) })).status).toBe(200);
+    expect(eventOf((await received(box))[0]!).data.login_hint).toBe(JSON.stringify(taken));
+  });
+});
+
 describe('Authlete’s nine refusal reasons reach the RP as that error, leaving nothing behind', () => {
   it.each([
     ['unknown_user_id', 400],
