@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigurationError } from './lib/secrets.ts';
-import { describeSchemaError, type SchemaError } from './lib/validation.ts';
+import { describeSchemaError, toErrorDescription, type SchemaError } from './lib/error-text.ts';
 
 /** Every error code the server can put on the wire, with the status it answers unless a factory says otherwise. */
 const defaultStatus = {
@@ -39,12 +39,17 @@ export class OAuthError extends Error {
   readonly status: ContentfulStatusCode;
   readonly headers: Record<string, string>;
 
+  /** RFC 6749 §5.2: in the character set it allows, whatever the factory was given (lib/error-text.ts). */
+  readonly description: string;
+
   constructor(
     readonly code: OAuthErrorCode,
-    readonly description: string,
+    description: string,
     options: { status?: ContentfulStatusCode; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(`${code}: ${description}`, { cause: options.cause });
+    const text = toErrorDescription(description);
+    super(`${code}: ${text}`, { cause: options.cause });
+    this.description = text;
     this.status = options.status ?? defaultStatus[code];
     this.headers = options.headers ?? {};
   }
@@ -83,16 +88,15 @@ export function parseOrThrow<T>(
 // Contract §2 and the admin API: who is calling.
 export const invalidClient = (description: string, realm: string) =>
   new OAuthError('invalid_client', description, { headers: { 'WWW-Authenticate': `Basic realm=${quoted(realm)}` } });
+/** RFC 6750 §3: a Bearer challenge naming the error, its description in RFC 6749 §5.2's character set. */
+const bearerChallenge = (code: 'invalid_token' | 'insufficient_scope', description: string) =>
+  `Bearer error="${code}", error_description=${quoted(toErrorDescription(description))}`;
 export const invalidToken = (description: string) =>
-  new OAuthError('invalid_token', description, {
-    headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description=${quoted(description)}` },
-  });
+  new OAuthError('invalid_token', description, { headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', description) } });
 export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description);
 /** RFC 6750 §3.1: a valid token that does not carry the scope the resource needs. */
 export const insufficientScope = (description: string) =>
-  new OAuthError('insufficient_scope', description, {
-    headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", error_description=${quoted(description)}` },
-  });
+  new OAuthError('insufficient_scope', description, { headers: { 'WWW-Authenticate': bearerChallenge('insufficient_scope', description) } });
 export const invalidClientMetadata = (description: string) => new OAuthError('invalid_client_metadata', description);
 
 // Contract §3: the backchannel request.
@@ -132,8 +136,8 @@ export const refusedByAuthenticator = (reason: AuthenticatorReason) =>
   new OAuthError(reason, `The authenticator refused the request: ${reason}`);
 
 // Contract §4: the token endpoint.
-export const unsupportedGrantType = (grantType: string) =>
-  new OAuthError('unsupported_grant_type', `The grant type ${grantType} is not supported`);
+export const unsupportedGrantType = (supported: readonly string[]) =>
+  new OAuthError('unsupported_grant_type', `This grant type is not supported; use ${supported.join(' or ')}`);
 export const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 export const authorizationPending = () => new OAuthError('authorization_pending', 'The user has not answered yet');
 export const slowDown = (interval: number) =>

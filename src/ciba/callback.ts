@@ -1,10 +1,9 @@
 // Applying an authenticator's decision (contract §5): shared by the callback endpoint and the
 // built-in device page, so both answer by the same rules.
 import * as z from 'zod/mini';
-import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { describeSchemaError } from '../lib/validation.ts';
+import { describeSchemaError } from '../lib/error-text.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { authRequestStub, requestIdOf } from './auth-req-id.ts';
 import type { TenantRecord } from '../tenants/store.ts';
@@ -27,7 +26,7 @@ const decisionSchema = z.discriminatedUnion(
     }),
     z.object({ status: z.literal('denied') }),
   ],
-  { error: 'status must be "approved" or "denied"' },
+  { error: 'status must be approved or denied' },
 );
 
 /** Reads a decision body into the state machine's input; problems become a described refusal. */

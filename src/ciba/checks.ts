@@ -9,6 +9,7 @@ import {
   missingUserCode,
 } from '../errors.ts';
 import { utf8 } from '../lib/encoding.ts';
+import { plainToken } from '../lib/error-text.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -97,7 +98,7 @@ export function checkResource(values: readonly string[], offered: readonly strin
     if (!URL.canParse(value) || new URL(value).hash !== '' || value.includes('#')) {
       throw invalidTarget('resource must be an absolute URI without a fragment');
     }
-    if (!offered.includes(value)) throw invalidTarget(`The resource ${value} is not offered`);
+    if (!offered.includes(value)) throw invalidTarget('A resource is not offered; ask only for resources this server lists');
   }
   return [...new Set(values)];
 }
@@ -147,7 +148,10 @@ export function checkAuthorizationDetails(
     if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) throw bad(`[${i}] must be an object`);
     const d = detail as Record<string, unknown>;
     if (typeof d.type !== 'string' || d.type === '') throw bad(`[${i}] must have a type`);
-    if (!supported.includes(d.type)) throw bad(`[${i}]: the type ${d.type} is not supported`);
+    if (!supported.includes(d.type)) {
+      const named = plainToken(d.type);
+      throw bad(`[${i}]: ${named ? `the type ${named}` : 'its type'} is not supported; use a type this server lists`);
+    }
     if (!allowed?.includes(d.type)) throw bad(`[${i}]: this client may not request the type ${d.type}`);
     for (const member of ['locations', 'actions', 'datatypes', 'privileges']) {
       if (d[member] !== undefined && !isStringArray(d[member])) throw bad(`[${i}].${member} must be an array of strings`);

@@ -3,6 +3,7 @@
 // the checks that follow do not care which it was.
 import { invalidAuthorizationDetails, invalidRequest } from '../errors.ts';
 import type { FormParams } from '../http/form.ts';
+import { plainToken } from '../lib/error-text.ts';
 
 export interface BackchannelParams {
   scope?: string;
@@ -60,7 +61,10 @@ export function assertOnlyClientAuthentication(form: FormParams): void {
   // An empty parameter counts as absent (RFC 6749 §3.1), here as everywhere.
   const outside = form.names().find((name) => !CLIENT_AUTHENTICATION.has(name) && form.getAll(name).length > 0);
   if (outside !== undefined) {
-    throw invalidRequest(`With a request object, every authentication request parameter goes inside it; ${outside} was outside`);
+    const named = plainToken(outside);
+    throw invalidRequest(
+      `With a request object, every authentication request parameter goes inside it; ${named ? `${named} was` : 'a parameter was'} outside`,
+    );
   }
 }
 

@@ -3,7 +3,6 @@
 // stored only as a SHA-256 hash; a client_secret_jwt secret, which must serve as an HMAC key, only
 // encrypted.
 import * as z from 'zod/mini';
-import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
@@ -12,6 +11,7 @@ import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 import { isAllowedOutboundUrl } from '../lib/validation.ts';
+import { plainToken } from '../lib/error-text.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
 export const SUPPORTED_GRANT_TYPES = [CIBA_GRANT_TYPE, 'refresh_token'] as const;
@@ -88,7 +88,10 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   const metadata = parseOrThrow(clientMetadataSchema, input, 'invalid_client_metadata') as ClientMetadata;
   checkAuthentication(metadata, development);
   for (const grant of metadata.grant_types) {
-    if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(grant)) throw invalidClientMetadata(`grant_types: ${grant} is not supported`);
+    if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(grant)) {
+      const named = plainToken(grant);
+      throw invalidClientMetadata(`grant_types: ${named ? `${named} is` : 'a grant is'} not supported; use ${SUPPORTED_GRANT_TYPES.join(' or ')}`);
+    }
   }
   const mode = metadata.backchannel_token_delivery_mode;
   if (!(SUPPORTED_DELIVERY_MODES as readonly string[]).includes(mode)) {
@@ -99,7 +102,7 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   }
   const endpoint = metadata.backchannel_client_notification_endpoint;
   if (mode !== 'poll' && endpoint === undefined) {
-    throw invalidClientMetadata(`backchannel_client_notification_endpoint: required for ${mode} delivery (CIBA §4)`);
+    throw invalidClientMetadata(`backchannel_client_notification_endpoint: required for ${mode} delivery (CIBA section 4)`);
   }
   if (endpoint !== undefined && !isAllowedOutboundUrl(endpoint, development)) {
     throw invalidClientMetadata('backchannel_client_notification_endpoint must be an https URL');

@@ -9,6 +9,7 @@ import { nowSeconds } from '../lib/time.ts';
 import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
 import { isCurrentUser } from '../users/store.ts';
 import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
+import { plainToken } from '../lib/error-text.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -38,7 +39,10 @@ export const refreshTokenGrant: Grant = {
       ...(requested ? { scope: [...new Set(requested)] } : {}),
     });
     if (outcome.status === 'invalid_grant') throw refuse(outcome.reason);
-    if (outcome.status === 'invalid_scope') throw invalidScope(`The scope ${outcome.scope} was not granted`);
+    if (outcome.status === 'invalid_scope') {
+      const named = plainToken(outcome.scope);
+      throw invalidScope(`${named ? `The scope ${named} was` : 'A requested scope was'} not granted; ask for the granted scopes or fewer`);
+    }
     const { grant } = outcome;
     if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);

@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
+import { plainToken } from '../lib/error-text.ts';
 import { readCapped } from '../lib/streams.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -59,7 +60,8 @@ export class FormParams {
     if (this.problem) throw invalidRequest(this.problem);
     for (const [name, values] of this.#values) {
       if (values.length > 1 && !REPEATABLE.has(name)) {
-        throw invalidRequest(`The ${name} parameter is given more than once`);
+        const named = plainToken(name);
+        throw invalidRequest(`${named ? `The ${named} parameter` : 'A parameter'} is given more than once; send each parameter once`);
       }
     }
   }

@@ -1,18 +1,5 @@
-// Plain validation helpers: naming a schema's first problem, and which outbound URLs are acceptable.
+// Plain validation helpers: which webhook secrets and outbound URLs are acceptable.
 // Nothing here knows the wire's error catalogue (errors.ts turns problems into OAuth errors).
-
-/** What a failed schema parse reports: its issues, each with the path to the offending member. */
-export interface SchemaError {
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
-}
-
-/** `member.path: message` for the first issue, so an error names the parameter (design principle 5). */
-export function describeSchemaError(error: SchemaError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid value';
-  const path = issue.path.map(String).join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
-}
 
 /** A Standard Webhooks secret: `whsec_` and 24 to 64 random bytes in base64. */
 export function isWebhookSecret(value: string): boolean {

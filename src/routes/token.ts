@@ -18,7 +18,7 @@ route(token, '/', {
     const grantType = form.get('grant_type');
     if (grantType === undefined) throw invalidRequest('The grant_type parameter is required');
     const grant = grantsByType.get(grantType);
-    if (!grant) throw unsupportedGrantType(grantType);
+    if (!grant) throw unsupportedGrantType([...grantsByType.keys()]);
     if (!client.metadata.grant_types.includes(grantType)) {
       throw unauthorizedClient(`This client may not use the ${grantType} grant`);
     }

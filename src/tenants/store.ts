@@ -1,6 +1,5 @@
 // Tenants (environments): their settings schema (contract §6) and their KV records.
 import * as z from 'zod/mini';
-import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isAllowedOutboundUrl, isWebhookSecret } from '../lib/validation.ts';
@@ -41,7 +40,7 @@ const authenticatorSchema = z.discriminatedUnion(
       secret: z.optional(z.string().check(z.refine(isWebhookSecret, 'must be whsec_ and 24 to 64 bytes in base64'))),
     }),
   ],
-  { error: 'authenticator.type must be "builtin" or "webhook"' },
+  { error: 'authenticator.type must be builtin or webhook' },
 );
 
 const trustedHintIssuer = z

@@ -1,6 +1,5 @@
 // The built-in user directory (contract §6): users by `sub`, with an index from each login hint.
 import * as z from 'zod/mini';
-import '../lib/schema.ts';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';
 import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';

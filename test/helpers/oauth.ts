@@ -1,6 +1,9 @@
 // The one assertion for an OAuth error response (RFC 6749 §5.2; contract §1), shared by every test.
 import { expect } from 'vitest';
 
+/** RFC 6749 §5.2: the only characters an error_description may hold (printable ASCII but `"` and `\`). */
+export const ERROR_DESCRIPTION_CHARS = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
+
 export interface OAuthErrorBody {
   error: string;
   error_description: string;
@@ -9,7 +12,7 @@ export interface OAuthErrorBody {
 /**
  * Asserts an RFC 6749 §5.2 error response: the status, a JSON Content-Type, `Cache-Control: no-store`,
  * and a JSON object whose members are exactly `error` (the expected code) and a non-blank
- * `error_description` (the server never sends `error_uri`). Returns the body, so a caller can go on
+ * `error_description` in RFC 6749 §5.2's character set (the server never sends `error_uri`). Returns the body, so a caller can go on
  * to check the description. `message` labels every assertion, e.g. with the input a loop is on.
  */
 export async function expectOAuthError(res: Response, status: number, error: string, message?: string): Promise<OAuthErrorBody> {
@@ -30,5 +33,6 @@ export async function expectOAuthError(res: Response, status: number, error: str
   expect(members.error, message).toBe(error);
   expect(members.error_description, message).toBeTypeOf('string');
   expect(members.error_description, message).toMatch(/\S/);
+  expect(members.error_description, message).toMatch(ERROR_DESCRIPTION_CHARS);
   return members as unknown as OAuthErrorBody;
 }

@@ -126,3 +126,37 @@ describe('500 server_error', () => {
     expect((await poll(tenant, client, auth_req_id)).status).toBe(200);
   });
 });
+
+describe('error_description holds only the characters RFC 6749 §5.2 allows, whatever the input', () => {
+  const hostile = '"é\\\u0001☃';
+  const form = (pairs: Array<[string, string]>, headers: Record<string, string> = {}) => ({
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(pairs).toString(),
+  });
+  const as = (path: string) => `/${tenant}/as${path}`;
+
+  it.each<[string, () => Promise<Response>, number, string]>([
+    ['a repeated parameter whose name is hostile', () => call(as('/token'), form([[hostile, '1'], [hostile, '2']], { Authorization: basic(client) })), 400, 'invalid_request'],
+    ['an unsupported grant_type', () => call(as('/token'), form([['grant_type', hostile]], { Authorization: basic(client) })), 400, 'unsupported_grant_type'],
+    ['a resource', () => call(as('/cibaAuthorization'), form([['scope', 'openid'], ['login_hint', 'alice@example.com'], ['resource', `https://api.example.com/${hostile}`]], { Authorization: basic(client) })), 400, 'invalid_target'],
+    ['an authorization_details type', () => call(as('/cibaAuthorization'), form([['scope', 'openid'], ['login_hint', 'alice@example.com'], ['authorization_details', JSON.stringify([{ type: hostile }])]], { Authorization: basic(client) })), 400, 'invalid_authorization_details'],
+    ['a parameter outside a request object', () => call(as('/cibaAuthorization'), form([['request', 'a.b.c'], [hostile, 'x']], { Authorization: basic(client) })), 400, 'invalid_request'],
+    ['a repeated parameter on the device page, unauthenticated', () => call(`/${tenant}/device`, form([[hostile, '1'], [hostile, '2']])), 400, 'invalid_request'],
+    ['a tenant setting out of its allowed values', () => call(`/admin/tenants/${tenant}-chars`, { method: 'PUT', headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' }, body: JSON.stringify({ jurisdiction: hostile }) }), 400, 'invalid_request'],
+    ['a user claim member of a hostile name', () => call(`/admin/tenants/${tenant}/users/${encodeURIComponent(hostile)}`, { method: 'PUT', headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' }, body: JSON.stringify({ login_hints: [1] }) }), 400, 'invalid_request'],
+  ])('%s', async (_name, send, status, error) => {
+    const body = await expectOAuthError(await send(), status, error);
+    expect(body.error_description).not.toMatch(/[\u0080-\uffff"\\]/);
+  });
+
+  it('a value the schema refuses is described by what to send, not a validator quoting allowed values', async () => {
+    const res = await call(`/admin/tenants/${tenant}-jur`, {
+      method: 'PUT',
+      headers: { Authorization: 'Bearer test-admin-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jurisdiction: 'mars' }),
+    });
+    const body = await expectOAuthError(res, 400, 'invalid_request');
+    expect(body.error_description).toBe('jurisdiction: must be one of eu or fedramp');
+  });
+});

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { basic, call, devicePage, setup } from '../helpers/api.ts';
+import { ERROR_DESCRIPTION_CHARS } from '../helpers/oauth.ts';
 
 const SEED = 20261201;
 const RUNS = 150;
@@ -57,6 +58,7 @@ async function expectClean4xx(res: Response, what: string) {
   expect(res.headers.get('Content-Type') ?? '', what).toMatch(/^application\/json/);
   const parsed = JSON.parse(text) as Record<string, unknown>;
   expect(typeof parsed.error, what).toBe('string');
+  expect(parsed.error_description, what).toMatch(ERROR_DESCRIPTION_CHARS);
 }
 
 describe('hostile input', () => {

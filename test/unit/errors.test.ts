@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { OAuthError, invalidClient, invalidToken, renderError } from '../../src/errors.ts';
 import { ConfigurationError } from '../../src/lib/secrets.ts';
+import { describeSchemaError, toErrorDescription, type SchemaIssue } from '../../src/lib/error-text.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 function appThrowing(err: unknown) {
@@ -41,9 +42,9 @@ describe('renderError', () => {
 });
 
 describe('WWW-Authenticate values', () => {
-  it('escapes double quotes and backslashes in quoted parameters (RFC 9110 §5.6.4)', () => {
+  it('a description is in RFC 6749 §5.2 characters there too; a realm is escaped as a quoted-string (RFC 9110 §5.6.4)', () => {
     expect(invalidToken('say "hi" \\ bye').headers['WWW-Authenticate']).toBe(
-      'Bearer error="invalid_token", error_description="say \\"hi\\" \\\\ bye"',
+      "Bearer error=\"invalid_token\", error_description=\"say 'hi' / bye\"",
     );
     expect(invalidClient('nope', 'https://as.example/"x"/as').headers['WWW-Authenticate']).toBe(
       'Basic realm="https://as.example/\\"x\\"/as"',
@@ -57,5 +58,33 @@ describe('configuration faults', () => {
     const body = await expectOAuthError(res, 500, 'server_error');
     expect(body.error_description).toBe('The server is not configured');
     expect(JSON.stringify(body)).not.toContain('KEY_ENCRYPTION_SECRET');
+  });
+});
+
+describe('error descriptions (RFC 6749 §5.2)', () => {
+  it.each([
+    ['plain text stays as it is', 'The scope parameter is required', 'The scope parameter is required'],
+    ['double quotes become single', 'must be "eu"', "must be 'eu'"],
+    ['a backslash becomes a slash', 'a\\b', 'a/b'],
+    ['line breaks and tabs become spaces', 'one\ntwo\tthree', 'one two three'],
+    ['control characters and non-ASCII become ?', 'caf\u00e9 \u0001\u2603 \u{1F600}', 'caf? ?? ??'],
+  ])('%s', (_name, given, sent) => {
+    expect(toErrorDescription(given)).toBe(sent);
+    expect(new OAuthError('invalid_request', given).description).toBe(sent);
+  });
+
+  it.each<[string, SchemaIssue, string]>([
+    ['our own message', { path: ['scopes'], message: 'must include openid', code: 'custom' }, 'scopes: must include openid'],
+    ['a missing member', { path: ['url'], message: 'Invalid input', code: 'invalid_type', expected: 'string' }, 'url: is required'],
+    ['a member of the wrong type', { path: ['ttl'], message: 'Invalid input', code: 'invalid_type', expected: 'int', input: 'ten' }, 'ttl: must be an integer'],
+    ['one of several values', { path: ['jurisdiction'], message: 'Invalid input', code: 'invalid_value', values: ['eu', 'fedramp'] }, 'jurisdiction: must be one of eu or fedramp'],
+    ['values not fit to name', { path: ['x'], message: 'Invalid input', code: 'invalid_value', values: ['a b', 'c'] }, 'x: is not an accepted value'],
+    ['a short string', { path: ['name'], message: 'Invalid input', code: 'too_small', origin: 'string', minimum: 1 }, 'name: must be at least 1 characters long'],
+    ['a long array', { path: ['amr'], message: 'Invalid input', code: 'too_big', origin: 'array', maximum: 16 }, 'amr: must hold at most 16 items'],
+    ['a number bound', { path: ['limit'], message: 'Invalid input', code: 'too_small', origin: 'number', minimum: 0, inclusive: false }, 'limit: must be greater than 0'],
+    ['unknown members, named when plain', { path: [], message: 'Invalid input', code: 'unrecognized_keys', keys: ['colour'] }, 'holds members this server does not take (colour); remove them'],
+    ['unknown members, not named otherwise', { path: [], message: 'Invalid input', code: 'unrecognized_keys', keys: ['"x"'] }, 'holds members this server does not take; remove them'],
+  ])('a schema problem: %s', (_name, issue, description) => {
+    expect(describeSchemaError({ issues: [issue] })).toBe(description);
   });
 });
