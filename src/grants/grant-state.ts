@@ -10,6 +10,8 @@ export interface GrantState {
   tenantIncarnation: string;
   issuer: string;
   clientId: string;
+  /** The client record's incarnation at the approval; absent for a client registered before clients had one. */
+  clientIncarnation?: string;
   sub: string;
   userIncarnation?: string;
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */

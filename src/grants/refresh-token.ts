@@ -7,7 +7,7 @@ import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
-import { isCurrentUser } from '../users/store.ts';
+import { grantStanding } from './standing.ts';
 import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -40,9 +40,10 @@ export const refreshTokenGrant: Grant = {
     if (outcome.status === 'invalid_grant') throw refuse(outcome.reason);
     if (outcome.status === 'invalid_scope') throw invalidScope(`The scope ${outcome.scope} was not granted`);
     const { grant } = outcome;
-    if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
+    // A grant whose user, or whose client, was deleted (and maybe re-created) since is dead for good.
+    if (!(await grantStanding(env, tenant, grant, client))) {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
-      throw refuse('the user was deleted');
+      throw refuse('the user or the client was deleted');
     }
     const minted = { ...grantToMint(grant, issuer, client.clientId, outcome.scope, grantId), refreshToken: next };
     return mintTokenResponse(key, tenant.settings, minted, nowSeconds());

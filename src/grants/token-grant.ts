@@ -106,6 +106,7 @@ export async function openGrant(
     tenantIncarnation: tenant.incarnation,
     issuer,
     clientId: client.clientId,
+    ...(client.incarnation !== undefined ? { clientIncarnation: client.incarnation } : {}),
     sub: grant.sub,
     ...(grant.userIncarnation !== undefined ? { userIncarnation: grant.userIncarnation } : {}),
     ...(grant.claimsJson !== undefined ? { claimsJson: grant.claimsJson } : {}),
