@@ -8,7 +8,8 @@ import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
 import { grantStanding } from './standing.ts';
-import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
+import { MAX_GENERATION, mintRefreshToken, presentRefreshToken } from './refresh-tokens.ts';
+import { grantStub } from './token-grant.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -22,18 +23,21 @@ export const refreshTokenGrant: Grant = {
       throw invalidRequest('The scope parameter is malformed');
     }
     const refuse = grantRefusal({ tenant, client }, 'The refresh token is unknown, expired, revoked or not issued to this client');
-    const grantId = grantIdOfRefreshToken(refreshToken);
-    if (!grantId) throw refuse('malformed refresh token');
+    const presented = await presentRefreshToken(env, tenant.id, refreshToken);
+    if (!presented) throw refuse('malformed refresh token');
+    const { grantId, ...token } = presented;
+    if (token.generation >= MAX_GENERATION) throw refuse('the refresh token is of the last generation a token can name');
 
     // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
     const key = await getSigningKey(env, tenant);
-    const next = mintRefreshToken(grantId);
+    // The next generation's token; the object keeps it only if the presented one is the current one.
+    const next = await mintRefreshToken(env, tenant.id, grantId, token.generation + 1);
     const stub = grantStub(env, tenant, grantId);
     const outcome = await stub.refresh({
       tenantId: tenant.id,
       tenantIncarnation: tenant.incarnation,
       clientId: client.clientId,
-      tokenHash: await sha256(refreshToken),
+      token,
       nextHash: await sha256(next),
       ...(requested ? { scope: [...new Set(requested)] } : {}),
     });

@@ -25,13 +25,13 @@ describe('refresh tokens', () => {
   it('are opaque, 256 bits or more, rotated on every use, with a new ID token each time', async () => {
     const { tenant, client } = await refreshingSetup();
     const first = await tokensFor(tenant, client);
-    expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{112}$/);
     await new Promise((r) => setTimeout(r, 1100));
     const res = await refresh(tenant, client, first.refresh_token!);
     expect(res.status).toBe(200);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const second = (await res.json()) as Tokens;
-    expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{112}$/);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.access_token).not.toBe(first.access_token);
     const [before, after] = [decodeJwt(first.id_token), decodeJwt(second.id_token)];
