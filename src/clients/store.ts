@@ -70,6 +70,13 @@ export type ClientMetadata = z.output<typeof clientMetadataSchema> & {
 
 export interface ClientRecord {
   clientId: string;
+  /**
+   * Minted at registration, kept when the metadata or secret is replaced: a client deleted and
+   * registered again under the same client_id (the development seed's demo-rp) is another client,
+   * and the grants of the old one stay dead (docs/storage.md, incarnations). Absent on records
+   * written before clients had one.
+   */
+  incarnation?: string;
   tenantId: string;
   metadata: ClientMetadata;
   /** client_secret_basic and client_secret_post: SHA-256 of the client secret, base64url. */
@@ -202,6 +209,7 @@ export async function registerClient(
   const secret = usesSecret(method) ? (fixed?.secret ?? newClientSecret(method)) : undefined;
   const client: ClientRecord = {
     clientId: fixed?.clientId ?? randomToken(16),
+    incarnation: randomToken(16),
     tenantId: tenant.id,
     metadata,
     ...(secret !== undefined ? await keptSecret(env, tenant.id, method, secret) : {}),

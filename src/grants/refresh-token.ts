@@ -7,9 +7,10 @@ import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
-import { isCurrentUser } from '../users/store.ts';
-import { grantIdOfRefreshToken, grantStub, mintRefreshToken } from './token-grant.ts';
 import { plainToken } from '../lib/error-text.ts';
+import { grantStanding } from './standing.ts';
+import { MAX_GENERATION, mintRefreshToken, presentRefreshToken } from './refresh-tokens.ts';
+import { grantStub } from './token-grant.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -23,18 +24,21 @@ export const refreshTokenGrant: Grant = {
       throw invalidRequest('The scope parameter is malformed');
     }
     const refuse = grantRefusal({ tenant, client }, 'The refresh token is unknown, expired, revoked or not issued to this client');
-    const grantId = grantIdOfRefreshToken(refreshToken);
-    if (!grantId) throw refuse('malformed refresh token');
+    const presented = await presentRefreshToken(env, tenant.id, refreshToken);
+    if (!presented) throw refuse('malformed refresh token');
+    const { grantId, ...token } = presented;
+    if (token.generation >= MAX_GENERATION) throw refuse('the refresh token is of the last generation a token can name');
 
     // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
     const key = await getSigningKey(env, tenant);
-    const next = mintRefreshToken(grantId);
+    // The next generation's token; the object keeps it only if the presented one is the current one.
+    const next = await mintRefreshToken(env, tenant.id, grantId, token.generation + 1);
     const stub = grantStub(env, tenant, grantId);
     const outcome = await stub.refresh({
       tenantId: tenant.id,
       tenantIncarnation: tenant.incarnation,
       clientId: client.clientId,
-      tokenHash: await sha256(refreshToken),
+      token,
       nextHash: await sha256(next),
       ...(requested ? { scope: [...new Set(requested)] } : {}),
     });
@@ -44,9 +48,10 @@ export const refreshTokenGrant: Grant = {
       throw invalidScope(`${named ? `The scope ${named} was` : 'A requested scope was'} not granted; ask for the granted scopes or fewer`);
     }
     const { grant } = outcome;
-    if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
+    // A grant whose user, or whose client, was deleted (and maybe re-created) since is dead for good.
+    if (!(await grantStanding(env, tenant, grant, client))) {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
-      throw refuse('the user was deleted');
+      throw refuse('the user or the client was deleted');
     }
     const minted = { ...grantToMint(grant, issuer, client.clientId, outcome.scope, grantId), refreshToken: next };
     return mintTokenResponse(key, tenant.settings, minted, nowSeconds());

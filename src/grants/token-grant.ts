@@ -6,16 +6,23 @@ import type { Env } from '../env.ts';
 import type { RedeemedGrant } from '../ciba/state.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import { randomBytes, sha256 } from '../lib/crypto.ts';
-import { base64url, fromBase64url } from '../lib/encoding.ts';
-import { idOfHandle, mintHandle } from '../lib/handles.ts';
+import { base64url } from '../lib/encoding.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import { placed, type TenantPlace } from '../tenants/ref.ts';
-import { isActive, refresh, type GrantCaller, type GrantState, type RefreshOutcome, type Transition } from './grant-state.ts';
+import {
+  isActive,
+  refresh,
+  revoke,
+  type GrantCaller,
+  type GrantState,
+  type PresentedRefresh,
+  type RefreshOutcome,
+  type Transition,
+} from './grant-state.ts';
+import { mintRefreshToken } from './refresh-tokens.ts';
 
-const STATE_KEY = 'grant';
+export const STATE_KEY = 'grant';
 const GRANT_ID_BYTES = 16;
-/** A refresh token carries 256 CSPRNG bits after its grant id (issue 9: at least 256). */
-const REFRESH_SECRET_BYTES = 32;
 
 export class TokenGrant extends DurableObject<Env> {
   #load(): GrantState | undefined {
@@ -33,7 +40,10 @@ export class TokenGrant extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(deleteAt);
   }
 
-  /** The refresh grant: rotates the refresh token, or revokes the grant on reuse. */
+  /**
+   * The refresh grant: rotates the refresh token, or revokes the grant on reuse. No await between
+   * reading and writing the state, so racing refreshes run one after the other.
+   */
   async refresh(input: Parameters<typeof refresh>[1]): Promise<RefreshOutcome> {
     return this.#apply(refresh(this.#load(), input, Date.now()));
   }
@@ -54,11 +64,8 @@ export class TokenGrant extends DurableObject<Env> {
    * Ends the grant (RFC 7009 §2.1): every token of it stops working. Only its own client may, and,
    * when it names the grant by a refresh token, only with one the grant issued.
    */
-  async revoke(caller: GrantCaller, clientId: string, refreshHash?: string): Promise<void> {
-    const state = this.#load();
-    if (!state || state.clientId !== clientId || state.tenantId !== caller.tenantId || state.tenantIncarnation !== caller.tenantIncarnation) return;
-    if (refreshHash !== undefined && state.refreshHash !== refreshHash && !state.spentHashes.includes(refreshHash)) return;
-    if (state.status === 'active') this.ctx.storage.kv.put(STATE_KEY, { ...state, status: 'revoked' });
+  async revoke(caller: GrantCaller, clientId: string, token?: PresentedRefresh): Promise<void> {
+    this.#apply(revoke(this.#load(), { ...caller, clientId, ...(token ? { token } : {}) }));
   }
 
   override async alarm(): Promise<void> {
@@ -67,12 +74,6 @@ export class TokenGrant extends DurableObject<Env> {
 }
 
 export const newGrantId = () => base64url(randomBytes(GRANT_ID_BYTES));
-
-/** A refresh token of the grant: base64url(grant id ‖ 256 secret bits). */
-export const mintRefreshToken = (grantId: string) => mintHandle(fromBase64url(grantId)!, REFRESH_SECRET_BYTES);
-
-/** The grant id inside a refresh token, or undefined when it is malformed. */
-export const grantIdOfRefreshToken = (token: string) => idOfHandle(token, GRANT_ID_BYTES, REFRESH_SECRET_BYTES);
 
 export const isGrantId = (value: string) => /^[A-Za-z0-9_-]{22}$/.test(value);
 
@@ -96,7 +97,7 @@ export async function openGrant(
   now: number,
 ): Promise<{ grantId: string; refreshToken?: string }> {
   const grantId = newGrantId();
-  const refreshToken = client.metadata.grant_types.includes('refresh_token') ? mintRefreshToken(grantId) : undefined;
+  const refreshToken = client.metadata.grant_types.includes('refresh_token') ? await mintRefreshToken(env, tenant.id, grantId, 1) : undefined;
   const { settings } = tenant;
   const createdAt = now * 1000;
   const expiresAt = createdAt + (refreshToken ? settings.refresh_token_ttl : settings.access_token_ttl) * 1000;
@@ -106,6 +107,7 @@ export async function openGrant(
     tenantIncarnation: tenant.incarnation,
     issuer,
     clientId: client.clientId,
+    ...(client.incarnation !== undefined ? { clientIncarnation: client.incarnation } : {}),
     sub: grant.sub,
     ...(grant.userIncarnation !== undefined ? { userIncarnation: grant.userIncarnation } : {}),
     ...(grant.claimsJson !== undefined ? { claimsJson: grant.claimsJson } : {}),
@@ -114,8 +116,7 @@ export async function openGrant(
     ...(grant.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: grant.authorizationDetailsJson } : {}),
     ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
     approval: grant.approval,
-    ...(refreshToken ? { refreshHash: await sha256(refreshToken) } : {}),
-    spentHashes: [],
+    ...(refreshToken ? { refreshHash: await sha256(refreshToken), refreshGeneration: 1 } : {}),
     status: 'active',
     createdAt,
     expiresAt,

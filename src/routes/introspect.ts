@@ -1,11 +1,14 @@
 // POST /{tenant}/as/introspect — token introspection (RFC 7662), for the tenant's authenticated
 // clients (its resource servers): an access token or refresh token of this tenant whose grant still
-// stands is active; anything else, another tenant's included, is only `{"active": false}`.
+// stands (its user and client included) is active; anything else, another tenant's included, is only
+// `{"active": false}`.
 // `token_type_hint` is a hint, not a filter.
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
-import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';
+import { grantStanding } from '../grants/standing.ts';
+import { grantIdOfRefreshToken } from '../grants/refresh-tokens.ts';
+import { grantStub } from '../grants/token-grant.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
@@ -32,7 +35,8 @@ route(introspect, '/', {
         { tenantId: tenant.id, tenantIncarnation: tenant.incarnation },
         await sha256(token),
       );
-      if (!grant) return inactive();
+      // RFC 7662 §2.2: the same rule as for access tokens, so a deleted user's or client's is inactive.
+      if (!grant || !(await grantStanding(c.env, tenant, grant))) return inactive();
       return c.json(
         {
           active: true,

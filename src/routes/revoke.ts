@@ -4,11 +4,11 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
-import { grantIdOfRefreshToken, grantStub } from '../grants/token-grant.ts';
+import { presentRefreshToken } from '../grants/refresh-tokens.ts';
+import { grantStub } from '../grants/token-grant.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
-import { sha256 } from '../lib/crypto.ts';
 import { readAccessToken } from '../tokens/verify.ts';
 
 export const revoke = new Hono<AppEnv>();
@@ -23,9 +23,10 @@ route(revoke, '/', {
     const tenant = c.get('tenant');
     const caller = { tenantId: tenant.id, tenantIncarnation: tenant.incarnation };
 
-    const refreshGrantId = grantIdOfRefreshToken(token);
-    if (refreshGrantId) {
-      await grantStub(c.env, tenant, refreshGrantId).revoke(caller, client.clientId, await sha256(token));
+    const refresh = await presentRefreshToken(c.env, tenant.id, token);
+    if (refresh) {
+      const { grantId, ...presented } = refresh;
+      await grantStub(c.env, tenant, grantId).revoke(caller, client.clientId, presented);
     } else {
       const claims = await readAccessToken(c.env, tenant, c.get('issuer'), token, { currentOnly: false });
       if (claims && claims.client_id === client.clientId) {

@@ -9,7 +9,6 @@ import { mediaTypeOf, parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
 import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
-import { getUser } from '../users/store.ts';
 
 export const userinfo = new Hono<AppEnv>();
 
@@ -33,17 +32,15 @@ async function bearerToken(c: Context<AppEnv>): Promise<string> {
 async function answer(c: Context<AppEnv>) {
   const tenant = c.get('tenant');
   const claims = await readAccessToken(c.env, tenant, c.get('issuer'), await bearerToken(c));
-  const grant = claims && (await activeGrantOf(c.env, tenant, claims));
-  if (!claims || !grant) throw invalidToken('The access token is not valid');
+  // Revoked, expired, or of a user or client deleted since: the same rule introspection applies.
+  const active = claims && (await activeGrantOf(c.env, tenant, claims));
+  if (!claims || !active) throw invalidToken('The access token is not valid');
+  const { grant, user } = active;
   const scopes = claims.scope.split(' ');
   if (!scopes.includes('openid')) throw insufficientScope('The access token does not carry the openid scope');
   let source: Record<string, unknown> = {};
   if (grant.claimsJson !== undefined) source = JSON.parse(grant.claimsJson) as Record<string, unknown>;
-  else if (grant.userIncarnation !== undefined) {
-    const user = await getUser(c.env, tenant, grant.sub);
-    if (!user || user.incarnation !== grant.userIncarnation) throw invalidToken('The access token is not valid');
-    source = user.claims;
-  }
+  else if (user) source = user.claims;
   const released = scopes.flatMap((s) => CLAIMS_BY_SCOPE[s] ?? []);
   const body: Record<string, unknown> = { sub: grant.sub };
   for (const name of released) if (source[name] !== undefined) body[name] = source[name];

@@ -1,10 +1,12 @@
 // Reading back an access token this tenant issued (RFC 9068): its signature against the keys the
-// tenant still publishes, its issuer, type and lifetime, then whether its grant still stands. Used
-// by userinfo, introspection and revocation; never trusts a token of another tenant or incarnation.
+// tenant still publishes, its issuer, type and lifetime, then whether its grant still stands, its
+// user and client included. Used by userinfo, introspection and revocation; never trusts a token of
+// another tenant or incarnation.
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Env } from '../env.ts';
 import { grantStub, isGrantId } from '../grants/token-grant.ts';
 import type { GrantState } from '../grants/grant-state.ts';
+import { grantStanding, type Standing } from '../grants/standing.ts';
 import { publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { SIGNING_ALGS, type TenantRecord } from '../tenants/store.ts';
@@ -52,8 +54,19 @@ export async function readAccessToken(
   }
 }
 
-/** The grant an access token belongs to, while it still stands for this tenant and that client. */
-export async function activeGrantOf(env: Env, tenant: TenantRecord, claims: AccessTokenClaims): Promise<GrantState | undefined> {
+/**
+ * The grant an access token belongs to, with its client and directory user, while it still stands
+ * for this tenant: not revoked or expired, and neither its user nor its client deleted since
+ * (grants/standing.ts). Introspection answers inactive (RFC 7662 §2.2) and userinfo 401 (OpenID
+ * Connect Core §5.3.3) otherwise.
+ */
+export async function activeGrantOf(
+  env: Env,
+  tenant: TenantRecord,
+  claims: AccessTokenClaims,
+): Promise<(Standing & { grant: GrantState }) | undefined> {
   const grant = await grantStub(env, tenant, claims.gid).active({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation });
-  return grant && grant.clientId === claims.client_id && grant.sub === claims.sub ? grant : undefined;
+  if (!grant || grant.clientId !== claims.client_id || grant.sub !== claims.sub) return undefined;
+  const standing = await grantStanding(env, tenant, grant);
+  return standing && { ...standing, grant };
 }

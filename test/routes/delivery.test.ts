@@ -211,7 +211,7 @@ describe('push', () => {
     const { auth_req_id } = await start(tenant, client);
     await approve(tenant, auth_req_id);
     const body = JSON.parse((await waitForReceived(box, 1))[0]!.body) as Pushed & { refresh_token: string };
-    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{112}$/);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body.refresh_token)));
     let binary = '';
     for (const b of digest.subarray(0, 16)) binary += String.fromCharCode(b);

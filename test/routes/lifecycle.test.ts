@@ -6,94 +6,32 @@ import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { clientKey as clientRecordKey } from '../../src/clients/store.ts';
+import { CIBA, admin, call, createClient, createUser, postForm, tenantRef, putRecord } from '../helpers/api.ts';
 import {
-  CIBA,
-  admin,
-  approve,
-  basic,
-  call,
-  createClient,
-  createTenant,
-  createUser,
-  poll,
-  postForm,
-  startRequest,
-  type TestClient,
-  tenantRef,
-  putRecord,
-} from '../helpers/api.ts';
+  ALICE,
+  type Tokens,
+  expectInvalidToken,
+  introspect,
+  isActive,
+  refresh,
+  refreshingSetup,
+  revoke,
+  tokensFor,
+  userinfo,
+} from '../helpers/grants.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
-
-const ALICE = {
-  login_hints: ['alice@example.com'],
-  claims: {
-    name: 'Alice Example',
-    given_name: 'Alice',
-    email: 'alice@example.com',
-    email_verified: true,
-    phone_number: '+37255550001',
-    phone_number_verified: false,
-    'https://bank.example/segment': 'private',
-  },
-};
-
-interface Tokens {
-  access_token: string;
-  refresh_token?: string;
-  id_token: string;
-  scope: string;
-}
-
-async function refreshingSetup() {
-  const tenant = await createTenant();
-  await createUser(tenant, 'alice', ALICE);
-  const client = await createClient(tenant, { grant_types: [CIBA, 'refresh_token'] });
-  return { tenant, client };
-}
-
-async function tokensFor(tenant: string, client: TestClient, scope = 'openid'): Promise<Tokens> {
-  const { auth_req_id } = await startRequest(tenant, client, { scope });
-  await approve(tenant, auth_req_id);
-  const res = await poll(tenant, client, auth_req_id);
-  expect(res.status).toBe(200);
-  return (await res.json()) as Tokens;
-}
-
-const refresh = (tenant: string, client: TestClient, refresh_token: string, scope?: string) =>
-  postForm(`/${tenant}/as/token`, { grant_type: 'refresh_token', refresh_token, ...(scope ? { scope } : {}) }, { Authorization: basic(client) });
-
-const introspect = (tenant: string, client: TestClient, token: string, hint?: string) =>
-  postForm(`/${tenant}/as/introspect`, { token, ...(hint ? { token_type_hint: hint } : {}) }, { Authorization: basic(client) });
-
-const revoke = (tenant: string, client: TestClient, token: string) =>
-  postForm(`/${tenant}/as/revoke`, { token }, { Authorization: basic(client) });
-
-const userinfo = (tenant: string, accessToken: string) =>
-  call(`/${tenant}/as/userinfo`, { headers: { Authorization: `Bearer ${accessToken}` } });
-
-async function isActive(tenant: string, client: TestClient, token: string): Promise<boolean> {
-  const res = await introspect(tenant, client, token);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { active: boolean }).active;
-}
-
-async function expectInvalidToken(res: Response) {
-  const header = res.headers.get('WWW-Authenticate');
-  await expectOAuthError(res, 401, 'invalid_token');
-  expect(header).toMatch(/^Bearer error="invalid_token"/);
-}
 
 describe('refresh tokens', () => {
   it('are opaque, 256 bits or more, rotated on every use, with a new ID token each time', async () => {
     const { tenant, client } = await refreshingSetup();
     const first = await tokensFor(tenant, client);
-    expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{112}$/);
     await new Promise((r) => setTimeout(r, 1100));
     const res = await refresh(tenant, client, first.refresh_token!);
     expect(res.status).toBe(200);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const second = (await res.json()) as Tokens;
-    expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(second.refresh_token).toMatch(/^[A-Za-z0-9_-]{112}$/);
     expect(second.refresh_token).not.toBe(first.refresh_token);
     expect(second.access_token).not.toBe(first.access_token);
     const [before, after] = [decodeJwt(first.id_token), decodeJwt(second.id_token)];
