@@ -1,12 +1,13 @@
 // The webhook authenticator (contract §5): the bank's own system finds the user and asks them on
-// their device. Each request is one signed POST (Standard Webhooks) answered within 5 s with the
-// user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user is known only
-// once it answers, so it identifies no one beforehand and names the user from `present`.
+// their device. Each request is one signed POST (Standard Webhooks) answered within 5 s, in at most
+// 64 KiB, with the user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user
+// is known only once it answers, so it identifies no one beforehand and names the user from `present`.
 import type { Env } from '../env.ts';
 import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, type AuthenticatorReason } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { openSecret } from '../lib/secrets.ts';
+import { readCapped } from '../lib/streams.ts';
 import { signWebhook } from '../lib/webhook-signature.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
@@ -16,6 +17,8 @@ import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authe
 
 /** How long the authenticator has to answer (contract §5). One attempt, no retry. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;
+/** The most of its answer that is read, like every body the server reads (contract §1); more is a failure. */
+export const WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024;
 
 type Sent = { ok: true; response: Response } | { ok: false; cause: unknown };
 
@@ -44,6 +47,25 @@ async function send(env: Env, tenant: TenantRecord, type: string, data: Record<s
     return { ok: true, response };
   } catch (cause) {
     return { ok: false, cause };
+  }
+}
+
+/**
+ * The answer's body as JSON (undefined when it is not JSON or broke off), or why it cannot be
+ * used at all: past the cap, reading stops and the answer counts as the authenticator failing.
+ */
+async function readAnswer(response: Response): Promise<{ body: unknown } | { unusable: string }> {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readCapped(response.body, WEBHOOK_ANSWER_MAX_BYTES);
+  } catch {
+    return { body: undefined };
+  }
+  if (!bytes) return { unusable: `answered more than ${WEBHOOK_ANSWER_MAX_BYTES} bytes` };
+  try {
+    return { body: JSON.parse(new TextDecoder().decode(bytes)) };
+  } catch {
+    return { body: undefined };
   }
 }
 
@@ -92,12 +114,9 @@ export const webhook: Authenticator = {
       temporarilyUnavailable(new Error(`webhook authenticator of ${start.tenant.id}: ${why}`, { cause }));
     if (!sent.ok) throw unavailable('no answer', sent.cause);
     const { response } = sent;
-    let answer: unknown;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = undefined;
-    }
+    const read = await readAnswer(response);
+    if ('unusable' in read) throw unavailable(read.unusable);
+    const answer = read.body;
     if (response.status === 200 && isObject(answer)) {
       const { sub, claims } = answer;
       if (typeof sub === 'string' && SUB.test(sub) && (claims === undefined || isObject(claims))) {
