@@ -6,6 +6,7 @@ import type { Env } from '../env.ts';
 import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, type AuthenticatorReason } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { parseJson } from '../lib/json.ts';
 import { openSecret } from '../lib/secrets.ts';
 import { readCapped } from '../lib/streams.ts';
 import { signWebhook } from '../lib/webhook-signature.ts';
@@ -51,8 +52,9 @@ async function send(env: Env, tenant: TenantRecord, type: string, data: Record<s
 }
 
 /**
- * The answer's body as JSON (undefined when it is not JSON or broke off), or why it cannot be
- * used at all: past the cap, reading stops and the answer counts as the authenticator failing.
+ * The answer's body as JSON (undefined when it is not JSON or broke off), or why it cannot be used
+ * at all: past the cap (reading stops there) or nested too deeply to store (lib/json.ts), the answer
+ * counts as the authenticator failing.
  */
 async function readAnswer(response: Response): Promise<{ body: unknown } | { unusable: string }> {
   let bytes: Uint8Array | undefined;
@@ -62,11 +64,9 @@ async function readAnswer(response: Response): Promise<{ body: unknown } | { unu
     return { body: undefined };
   }
   if (!bytes) return { unusable: `answered more than ${WEBHOOK_ANSWER_MAX_BYTES} bytes` };
-  try {
-    return { body: JSON.parse(new TextDecoder().decode(bytes)) };
-  } catch {
-    return { body: undefined };
-  }
+  const parsed = parseJson(new TextDecoder().decode(bytes));
+  if (parsed.ok) return { body: parsed.value };
+  return parsed.tooDeep ? { unusable: `answered JSON that ${parsed.problem}` } : { body: undefined };
 }
 
 const isReason = (value: unknown): value is AuthenticatorReason =>

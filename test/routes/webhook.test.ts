@@ -221,6 +221,8 @@ describe('an authenticator that cannot answer: 503 temporarily_unavailable, one 
     ['an unknown reason', [{ status: 400, body: { error: 'no_such_reason' } }]],
     ['a 4xx without a body', [{ status: 404 }]],
     ['a 201 with a sub', [{ status: 201, body: { sub: 'u1' } }]],
+    // Sent as text: JSON.stringify itself cannot write 20,000 levels. Storing the claims would fail the same way.
+    ['200 with claims nested 20,000 levels deep', [{ status: 200, body: `{"sub":"u1","claims":{"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}` }]],
   ])('%s', async (_name, answers) => {
     const { box, tenant, client } = await hooked(answers);
     await expectOAuthError(await backchannel(tenant, client, ok), 503, 'temporarily_unavailable');
