@@ -1,12 +1,14 @@
 // The webhook authenticator (contract §5): the bank's own system finds the user and asks them on
-// their device. Each request is one signed POST (Standard Webhooks) answered within 5 s with the
-// user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user is known only
-// once it answers, so it identifies no one beforehand and names the user from `present`.
+// their device. Each request is one signed POST (Standard Webhooks) answered within 5 s, in at most
+// 64 KiB, with the user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user
+// is known only once it answers, so it identifies no one beforehand and names the user from `present`.
 import type { Env } from '../env.ts';
 import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, type AuthenticatorReason } from '../errors.ts';
 import { displayName } from '../clients/store.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { parseJson } from '../lib/json.ts';
 import { openSecret } from '../lib/secrets.ts';
+import { readCapped } from '../lib/streams.ts';
 import { signWebhook } from '../lib/webhook-signature.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
@@ -16,6 +18,8 @@ import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authe
 
 /** How long the authenticator has to answer (contract §5). One attempt, no retry. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;
+/** The most of its answer that is read, like every body the server reads (contract §1); more is a failure. */
+export const WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024;
 
 type Sent = { ok: true; response: Response } | { ok: false; cause: unknown };
 
@@ -45,6 +49,24 @@ async function send(env: Env, tenant: TenantRecord, type: string, data: Record<s
   } catch (cause) {
     return { ok: false, cause };
   }
+}
+
+/**
+ * The answer's body as JSON (undefined when it is not JSON or broke off), or why it cannot be used
+ * at all: past the cap (reading stops there) or nested too deeply to store (lib/json.ts), the answer
+ * counts as the authenticator failing.
+ */
+async function readAnswer(response: Response): Promise<{ body: unknown } | { unusable: string }> {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await readCapped(response.body, WEBHOOK_ANSWER_MAX_BYTES);
+  } catch {
+    return { body: undefined };
+  }
+  if (!bytes) return { unusable: `answered more than ${WEBHOOK_ANSWER_MAX_BYTES} bytes` };
+  const parsed = parseJson(new TextDecoder().decode(bytes));
+  if (parsed.ok) return { body: parsed.value };
+  return parsed.tooDeep ? { unusable: `answered JSON that ${parsed.problem}` } : { body: undefined };
 }
 
 const isReason = (value: unknown): value is AuthenticatorReason =>
@@ -92,12 +114,9 @@ export const webhook: Authenticator = {
       temporarilyUnavailable(new Error(`webhook authenticator of ${start.tenant.id}: ${why}`, { cause }));
     if (!sent.ok) throw unavailable('no answer', sent.cause);
     const { response } = sent;
-    let answer: unknown;
-    try {
-      answer = await response.json();
-    } catch {
-      answer = undefined;
-    }
+    const read = await readAnswer(response);
+    if ('unusable' in read) throw unavailable(read.unusable);
+    const answer = read.body;
     if (response.status === 200 && isObject(answer)) {
       const { sub, claims } = answer;
       if (typeof sub === 'string' && SUB.test(sub) && (claims === undefined || isObject(claims))) {

@@ -10,6 +10,7 @@ import {
 } from '../errors.ts';
 import { utf8 } from '../lib/encoding.ts';
 import { plainToken } from '../lib/error-text.ts';
+import { valueNestsDeeperThan } from '../lib/json.ts';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -113,17 +114,6 @@ export type AuthorizationDetail = { type: string; [member: string]: Json };
 export const MAX_AUTHORIZATION_DETAILS_BYTES = 8192;
 export const MAX_AUTHORIZATION_DETAILS_DEPTH = 8;
 
-/** Does `value` nest objects or arrays deeper than `max`? Iterative, so no nesting can exhaust the stack. */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth + 1 > max) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /**
@@ -140,7 +130,7 @@ export function checkAuthorizationDetails(
   if (value === undefined) return undefined;
   const bad = (why: string) => invalidAuthorizationDetails(`authorization_details ${why}`);
   if (!Array.isArray(value) || value.length === 0) throw bad('must be a non-empty JSON array of objects');
-  if (nestsDeeperThan(value, MAX_AUTHORIZATION_DETAILS_DEPTH)) throw bad(`must nest at most ${MAX_AUTHORIZATION_DETAILS_DEPTH} levels`);
+  if (valueNestsDeeperThan(value, MAX_AUTHORIZATION_DETAILS_DEPTH)) throw bad(`must nest at most ${MAX_AUTHORIZATION_DETAILS_DEPTH} levels`);
   if (utf8(JSON.stringify(value)).length > MAX_AUTHORIZATION_DETAILS_BYTES) {
     throw bad(`must be at most ${MAX_AUTHORIZATION_DETAILS_BYTES} bytes`);
   }

@@ -4,6 +4,8 @@
 import { invalidAuthorizationDetails, invalidRequest } from '../errors.ts';
 import type { FormParams } from '../http/form.ts';
 import { plainToken } from '../lib/error-text.ts';
+import { parseJson } from '../lib/json.ts';
+import { MAX_AUTHORIZATION_DETAILS_DEPTH } from './checks.ts';
 
 export interface BackchannelParams {
   scope?: string;
@@ -47,11 +49,14 @@ export function paramsFromForm(form: FormParams): BackchannelParams {
   if (expiry !== undefined) params.requested_expiry = expiry;
   const details = form.get('authorization_details');
   if (details !== undefined) {
-    try {
-      params.authorization_details = JSON.parse(details);
-    } catch {
-      throw invalidAuthorizationDetails('authorization_details is not JSON');
+    // Bounded before it is parsed, as checkAuthorizationDetails bounds a request object's after.
+    const parsed = parseJson(details, MAX_AUTHORIZATION_DETAILS_DEPTH);
+    if (!parsed.ok) {
+      throw invalidAuthorizationDetails(
+        parsed.tooDeep ? `authorization_details must nest at most ${MAX_AUTHORIZATION_DETAILS_DEPTH} levels` : 'authorization_details is not JSON',
+      );
     }
+    params.authorization_details = parsed.value;
   }
   return params;
 }

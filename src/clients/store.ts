@@ -10,7 +10,7 @@ import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
 import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
-import { isAllowedOutboundUrl } from '../lib/validation.ts';
+import { outboundUrlProblem } from '../lib/validation.ts';
 import { plainToken } from '../lib/error-text.ts';
 
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -111,9 +111,8 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   if (mode !== 'poll' && endpoint === undefined) {
     throw invalidClientMetadata(`backchannel_client_notification_endpoint: required for ${mode} delivery (CIBA section 4)`);
   }
-  if (endpoint !== undefined && !isAllowedOutboundUrl(endpoint, development)) {
-    throw invalidClientMetadata('backchannel_client_notification_endpoint must be an https URL');
-  }
+  const endpointProblem = endpoint === undefined ? undefined : outboundUrlProblem(endpoint, development);
+  if (endpointProblem) throw invalidClientMetadata(`backchannel_client_notification_endpoint: ${endpointProblem}`);
   return metadata;
 }
 
@@ -146,9 +145,8 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
   if (metadata.backchannel_authentication_request_signing_alg !== undefined && !hasKeys) {
     throw invalidClientMetadata('jwks or jwks_uri: required with backchannel_authentication_request_signing_alg');
   }
-  if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
-    throw invalidClientMetadata('jwks_uri must be an https URL');
-  }
+  const jwksUriProblem = jwks_uri === undefined ? undefined : outboundUrlProblem(jwks_uri, development);
+  if (jwksUriProblem) throw invalidClientMetadata(`jwks_uri: ${jwksUriProblem}`);
 }
 
 /** The client's public view: metadata and id, never the secret or its hash. */

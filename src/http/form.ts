@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
 import { plainToken } from '../lib/error-text.ts';
+import { parseJson } from '../lib/json.ts';
 import { readCapped } from '../lib/streams.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -80,13 +81,11 @@ export async function parseForm(c: Context<AppEnv>): Promise<FormParams> {
   return new FormParams(new URLSearchParams(text));
 }
 
-/** Reads a JSON body (64 KiB limit); the admin API and the callback take JSON. */
+/** Reads a JSON body (64 KiB limit, nesting bounded: lib/json.ts); the admin API takes JSON. */
 export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const text = await readBody(c);
   if (mediaTypeOf(c) !== 'application/json') throw invalidRequest('The body must be application/json');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalidRequest('The body is not valid JSON');
-  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw invalidRequest(`The body ${parsed.problem}`);
+  return parsed.value;
 }

@@ -1,5 +1,5 @@
-// Reading a body stream whole, but never more than a limit: request bodies (64 KiB) and a client's
-// jwks_uri (64 KiB) both go through it.
+// Reading a body stream whole, but never more than a limit: request bodies, a client's jwks_uri and
+// the webhook authenticator's answer (64 KiB each) all go through it.
 
 /** The stream's bytes, or undefined (the stream cancelled) as soon as they exceed `limit`. */
 export async function readCapped(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {

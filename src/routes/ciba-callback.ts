@@ -6,6 +6,7 @@ import { applyDecision, parseDecision } from '../ciba/callback.ts';
 import { decisionRefusal } from '../http/decision.ts';
 import { mediaTypeOf, readBody } from '../http/form.ts';
 import { route } from '../http/route.ts';
+import { parseJson } from '../lib/json.ts';
 
 export const cibaCallback = new Hono<AppEnv>();
 
@@ -14,15 +15,11 @@ route(cibaCallback, '/', {
     const text = await readBody(c);
     const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('Authorization') ?? '');
     if (!match) throw invalidToken('A bearer callback token is required');
-    let body: unknown;
-    const isJson = mediaTypeOf(c) === 'application/json';
-    try {
-      body = isJson ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const input =
-      body === undefined ? { ok: false as const, description: 'The body must be a JSON object' } : parseDecision(body);
+    // A bad body is refused by the request's Durable Object, once the token is known (contract §5: 401 first).
+    const parsed = mediaTypeOf(c) === 'application/json' ? parseJson(text) : undefined;
+    const input = parsed?.ok
+      ? parseDecision(parsed.value)
+      : { ok: false as const, description: parsed?.tooDeep ? `The body ${parsed.problem}` : 'The body must be a JSON object' };
     const refusal = decisionRefusal(await applyDecision(c.env, c.get('tenant'), match[1]!, input));
     if (refusal) throw refusal;
     return c.body(null, 204, { 'Cache-Control': 'no-store' });

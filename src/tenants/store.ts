@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
-import { isAllowedOutboundUrl, isWebhookSecret } from '../lib/validation.ts';
+import { isWebhookSecret, outboundUrlProblem } from '../lib/validation.ts';
 import { JURISDICTIONS } from './ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 
@@ -101,18 +101,16 @@ export const WEBHOOK_SECRETS = 'webhook secrets';
 
 /**
  * Parses tenant settings from the admin API, then checks what the schema cannot know: outbound URLs
- * must be https, or loopback http in development (contract §6, §7).
+ * must be https and not point inside a network, or loopback in development (contract §6, §7).
  */
 export function parseTenantSettings(input: unknown, development: boolean): TenantSettingsInput {
   const settings = parseOrThrow(tenantSettingsSchema, input);
   const { authenticator } = settings;
-  if (authenticator.type === 'webhook' && !isAllowedOutboundUrl(authenticator.url, development)) {
-    throw invalidRequest('authenticator.url: must be an https URL');
-  }
+  const urlProblem = authenticator.type === 'webhook' ? outboundUrlProblem(authenticator.url, development) : undefined;
+  if (urlProblem) throw invalidRequest(`authenticator.url: ${urlProblem}`);
   settings.trusted_hint_issuers.forEach(({ jwks_uri }, i) => {
-    if (jwks_uri !== undefined && !isAllowedOutboundUrl(jwks_uri, development)) {
-      throw invalidRequest(`trusted_hint_issuers.${i}.jwks_uri: must be an https URL`);
-    }
+    const problem = jwks_uri === undefined ? undefined : outboundUrlProblem(jwks_uri, development);
+    if (problem) throw invalidRequest(`trusted_hint_issuers.${i}.jwks_uri: ${problem}`);
   });
   return settings;
 }

@@ -2,7 +2,8 @@
 // tests' global setup. Tests script it over HTTP, so it works from inside workerd too:
 //   PUT  /_script/{box}  [{status, body?, headers?, delayMs?, stallBodyMs?, drop?}, ...]  answers to play in order (the last repeats)
 //   GET  /_log/{box}     every request {box} received: {method, headers, body, at}
-//   any  /{box}[/...]    answered by the script (default 204), and logged
+//   any  /{box}[/...]    answered by the script (default 204), and logged; a body goes out chunked
+//                        unless the script's `headers` give its Content-Length
 // Plain Node with erasable TypeScript only, so the end-to-end tests can import it as well.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 

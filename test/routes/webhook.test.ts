@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import { DeviceInbox } from '../../src/authenticators/device-inbox.ts';
+import { WEBHOOK_ANSWER_MAX_BYTES } from '../../src/authenticators/webhook.ts';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { admin, backchannel, call, callback, createClient, createUser, poll, requestIdOf, tenantRef, type TestClient } from '../helpers/api.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
@@ -59,6 +60,12 @@ async function expectNothingLeft(tenant: string, requestId: string) {
   const keys = await runInDurableObject(authRequestStub(env, await tenantRef(tenant), requestId), (_i, state) => [...state.storage.kv.list()].length);
   expect(keys).toBe(0);
   await expectOAuthError(await admin(`/tenants/${tenant}/requests/${requestId}`), 404, 'invalid_request');
+}
+
+/** A 200 answer naming u1 whose JSON is exactly `bytes` long (ASCII, so characters are bytes). */
+function answerOfBytes(bytes: number) {
+  const empty = JSON.stringify({ sub: 'u1', claims: { note: '' } }).length;
+  return { sub: 'u1', claims: { note: 'x'.repeat(bytes - empty) } };
 }
 
 describe('asking the authenticator', () => {
@@ -138,6 +145,13 @@ describe('asking the authenticator', () => {
     expect(claims.auth_time).toBeGreaterThanOrEqual(before);
     expect(claims.auth_time).toBeLessThanOrEqual(after);
     expect(claims.iat!).toBeGreaterThan(claims.auth_time as number);
+  });
+
+  it('an answer of exactly 64 KiB is read whole', async () => {
+    const body = answerOfBytes(WEBHOOK_ANSWER_MAX_BYTES);
+    expect(JSON.stringify(body).length).toBe(64 * 1024);
+    const { tenant, client } = await hooked([{ status: 200, body }]);
+    expect((await backchannel(tenant, client, ok)).status).toBe(200);
   });
 
   it('a callback token decides its own request only', async () => {
@@ -232,8 +246,22 @@ describe('an authenticator that cannot answer: 503 temporarily_unavailable, one 
     ['an unknown reason', [{ status: 400, body: { error: 'no_such_reason' } }]],
     ['a 4xx without a body', [{ status: 404 }]],
     ['a 201 with a sub', [{ status: 201, body: { sub: 'u1' } }]],
+    // Sent as text: JSON.stringify itself cannot write 20,000 levels. Storing the claims would fail the same way.
+    ['200 with claims nested 20,000 levels deep', [{ status: 200, body: `{"sub":"u1","claims":{"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}}` }]],
   ])('%s', async (_name, answers) => {
     const { box, tenant, client } = await hooked(answers);
+    await expectOAuthError(await backchannel(tenant, client, ok), 503, 'temporarily_unavailable');
+    await expectNothingLeft(tenant, await expectAskedThenTold(box, tenant));
+  });
+
+  // Contract §1: no body the server reads may pass 64 KiB, the authenticator's answer included.
+  it.each([
+    ['declared with a Content-Length', true],
+    ['sent chunked, without a Content-Length', false],
+  ])('an answer over 64 KiB, %s', async (_name, declared) => {
+    const body = answerOfBytes(WEBHOOK_ANSWER_MAX_BYTES + 1);
+    const headers = declared ? { 'Content-Length': String(JSON.stringify(body).length) } : undefined;
+    const { box, tenant, client } = await hooked([{ status: 200, body, ...(headers ? { headers } : {}) }]);
     await expectOAuthError(await backchannel(tenant, client, ok), 503, 'temporarily_unavailable');
     await expectNothingLeft(tenant, await expectAskedThenTold(box, tenant));
   });
