@@ -1,7 +1,7 @@
 // The Hono app: mounts one sub-app per endpoint under its tenant, the admin API, and the single
 // error exit. Every response that is not a success is an RFC 6749 §5.2 JSON body.
 import { Hono } from './http/hono.ts';
-import type { AppEnv } from './env.ts';
+import type { AppEnv } from './http/app-env.ts';
 import { notFound, renderError } from './errors.ts';
 import { resolveTenant } from './middleware/tenant.ts';
 import { cibaAuthorization } from './routes/ciba-authorization.ts';

@@ -1,20 +1,14 @@
-// The Worker's bindings and the per-request variables the middleware sets.
-import type { AuthRequest } from './ciba/auth-request.ts';
-import type { DeviceInbox } from './authenticators/device-inbox.ts';
-import type { ReplayGuard } from './replay/guard.ts';
-import type { TokenGrant } from './grants/token-grant.ts';
-import type { TenantSweeper } from './tenants/sweeper.ts';
-import type { UserGuard } from './users/user-guard.ts';
-import type { TenantRecord } from './tenants/store.ts';
+// The Worker's bindings (wrangler.toml), and nothing above them: each Durable Object namespace is
+// typed where its class lives, by the function that hands out its stubs (docs/architecture.md).
 
 export interface Env {
   CONFIG: KVNamespace;
-  AUTH_REQUESTS: DurableObjectNamespace<AuthRequest>;
-  DEVICE_INBOXES: DurableObjectNamespace<DeviceInbox>;
-  REPLAY_GUARDS: DurableObjectNamespace<ReplayGuard>;
-  TOKEN_GRANTS: DurableObjectNamespace<TokenGrant>;
-  TENANT_SWEEPERS: DurableObjectNamespace<TenantSweeper>;
-  USER_GUARDS: DurableObjectNamespace<UserGuard>;
+  AUTH_REQUESTS: DurableObjectNamespace;
+  DEVICE_INBOXES: DurableObjectNamespace;
+  REPLAY_GUARDS: DurableObjectNamespace;
+  TOKEN_GRANTS: DurableObjectNamespace;
+  TENANT_SWEEPERS: DurableObjectNamespace;
+  USER_GUARDS: DurableObjectNamespace;
   ADMIN_TOKEN?: string;
   KEY_ENCRYPTION_SECRET?: string;
   /** Set only while rotating KEY_ENCRYPTION_SECRET: the old value, still able to open what it sealed. */
@@ -23,12 +17,11 @@ export interface Env {
   PUBLIC_ORIGIN?: string;
 }
 
-export interface Variables {
-  tenantId: string;
-  tenant: TenantRecord;
-  issuer: string;
-}
-
-export type AppEnv = { Bindings: Env; Variables: Variables };
-
 export const isDevelopment = (env: Env) => env.ENVIRONMENT === 'development';
+
+/**
+ * A namespace binding typed by the Durable Object class it holds. The stub functions beside each
+ * class call it, so this file names no class and every layer may import it.
+ */
+export const namespaceOf = <T extends Rpc.DurableObjectBranded>(namespace: DurableObjectNamespace) =>
+  namespace as unknown as DurableObjectNamespace<T>;

@@ -3,8 +3,12 @@
 // every status lives in this file, and every code is raised through one of the factories below.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConfigurationError } from './lib/secrets.ts';
 import { describeSchemaError, toErrorDescription, type SchemaError } from './lib/error-text.ts';
+
+/** A deployment that lacks what it needs to run (a secret, a key); the renderer answers it as server_error. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
 
 /** Every error code the server can put on the wire, with the status it answers unless a factory says otherwise. */
 const defaultStatus = {

@@ -1,7 +1,7 @@
 // The built-in authenticator's device inbox: one Durable Object per (tenant, user) holding the
 // user's pending requests, so the device page reads them with strong consistency at any location.
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import { placed, type TenantPlace, type TenantRef } from '../tenants/ref.ts';
 import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
 
@@ -100,6 +100,6 @@ export class DeviceInbox extends DurableObject<Env> {
 
 /** The user's inbox in this incarnation of the tenant: a re-created tenant's users start empty. */
 export function deviceInboxStub(env: Env, tenant: TenantRef & TenantPlace, sub: string) {
-  const namespace = placed(env.ENVIRONMENT, env.DEVICE_INBOXES, tenant);
+  const namespace = placed(env.ENVIRONMENT, namespaceOf<DeviceInbox>(env.DEVICE_INBOXES), tenant);
   return namespace.get(namespace.idFromName(`${tenant.id}/${tenant.incarnation}/${sub}`));
 }

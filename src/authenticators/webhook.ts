@@ -7,7 +7,7 @@ import { AUTHENTICATOR_REASONS, refusedByAuthenticator, temporarilyUnavailable, 
 import { displayName } from '../clients/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { parseJson } from '../lib/json.ts';
-import { openSecret } from '../lib/secrets.ts';
+import { openSecret } from '../secrets.ts';
 import { readCapped } from '../lib/streams.ts';
 import { signWebhook } from '../lib/webhook-signature.ts';
 import { nowSeconds } from '../lib/time.ts';

@@ -4,8 +4,9 @@
 import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { randomBytes } from '../lib/crypto.ts';
 import { idOfHandle, mintHandle } from '../lib/handles.ts';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import { placed, type TenantPlace } from '../tenants/ref.ts';
+import type { AuthRequest } from './auth-request.ts';
 
 const REQUEST_ID_BYTES = 16;
 const SECRET_BYTES = 24;
@@ -38,6 +39,6 @@ export const isRequestId = (value: string): boolean => {
 
 /** The Durable Object that holds a tenant's request, in the tenant's jurisdiction. */
 export function authRequestStub(env: Env, tenant: TenantPlace, requestId: string) {
-  const namespace = placed(env.ENVIRONMENT, env.AUTH_REQUESTS, tenant);
+  const namespace = placed(env.ENVIRONMENT, namespaceOf<AuthRequest>(env.AUTH_REQUESTS), tenant);
   return namespace.get(namespace.idFromName(`${tenant.id}/${requestId}`));
 }

@@ -4,7 +4,7 @@
 import type { Env } from '../env.ts';
 import { getClient } from '../clients/store.ts';
 import { getSigningKey } from '../keys/store.ts';
-import { openSecret, sealSecret } from '../lib/secrets.ts';
+import { openSecret, sealSecret } from '../secrets.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { getTenant } from '../tenants/store.ts';
 import { isCurrentUser } from '../users/store.ts';

@@ -9,7 +9,7 @@ import { AUTHENTICATOR_REASONS, OAuthError, serverError, userLimitReached } from
 import type { AuthenticationStart, IdentifiedUser } from '../authenticators/authenticator.ts';
 import { authenticatorFor, tellCancelled } from '../authenticators/index.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { sealSecret } from '../lib/secrets.ts';
+import { sealSecret } from '../secrets.ts';
 import { authRequestStub, mintRequestCredentials } from './auth-req-id.ts';
 import { guardByName, limitsGuardName } from '../users/user-guard.ts';
 import { canonicalUserOf, subjectKey } from '../users/hints.ts';

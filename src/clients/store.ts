@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { randomToken, sha256 } from '../lib/crypto.ts';
-import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
+import { openSecret, resealSecret, sealSecret } from '../secrets.ts';
 import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';

@@ -6,7 +6,7 @@
 import type { Env } from '../env.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { base64url, fromBase64url, utf8 } from '../lib/encoding.ts';
-import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';
+import { keyedDigest, matchesKeyedDigest } from '../secrets.ts';
 import type { TenantRef } from '../tenants/ref.ts';
 
 /** How long a sign-in link works, and a session lasts (seconds). */

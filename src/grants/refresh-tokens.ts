@@ -6,7 +6,7 @@ import type { Env } from '../env.ts';
 import { randomBytes, sha256 } from '../lib/crypto.ts';
 import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { idOfHandle } from '../lib/handles.ts';
-import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';
+import { keyedDigest, matchesKeyedDigest } from '../secrets.ts';
 import type { PresentedRefresh } from './grant-state.ts';
 
 const GRANT_ID_BYTES = 16;

@@ -2,7 +2,7 @@
 // a thin shell around grant-state.ts. Access tokens name it (`gid`), so introspection, userinfo and
 // revocation ask it whether the grant still stands; refresh tokens lead to it like auth_req_ids do.
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import type { RedeemedGrant } from '../ciba/state.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import { randomBytes, sha256 } from '../lib/crypto.ts';
@@ -79,7 +79,7 @@ export const isGrantId = (value: string) => /^[A-Za-z0-9_-]{22}$/.test(value);
 
 /** The Durable Object that holds a tenant's grant, in the tenant's jurisdiction. */
 export function grantStub(env: Env, tenant: TenantPlace, grantId: string) {
-  const namespace = placed(env.ENVIRONMENT, env.TOKEN_GRANTS, tenant);
+  const namespace = placed(env.ENVIRONMENT, namespaceOf<TokenGrant>(env.TOKEN_GRANTS), tenant);
   return namespace.get(namespace.idFromName(`${tenant.id}/${grantId}`));
 }
 

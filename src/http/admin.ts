@@ -1,6 +1,6 @@
 // Path parameters of the admin API (contract §6): an invalid id is 400, an unknown one 404.
 import type { Context } from 'hono';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from './app-env.ts';
 import { invalidRequest, notFound } from '../errors.ts';
 import { TENANT_ID, getTenant, type TenantRecord } from '../tenants/store.ts';
 

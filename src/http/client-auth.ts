@@ -4,7 +4,7 @@
 // decide what the description says.
 import type { Context } from 'hono';
 import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from './app-env.ts';
 import { invalidClient } from '../errors.ts';
 import { assertionKeyOf } from '../clients/keys.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';

@@ -1,7 +1,7 @@
 // Reading request bodies under the 64 KiB limit: OAuth forms (RFC 6749 §3.1, contract §1), where empty
 // values count as absent and repeated parameters are refused (except RFC 8707's `resource`), and JSON.
 import type { Context } from 'hono';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from './app-env.ts';
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
 import { plainToken } from '../lib/error-text.ts';
 import { parseJson } from '../lib/json.ts';

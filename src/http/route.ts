@@ -1,6 +1,6 @@
 // Declares the methods a path takes; any other method gets 405 invalid_request with Allow (contract §1).
 import type { Handler, Hono } from 'hono';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from './app-env.ts';
 import { methodNotAllowed } from '../errors.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -3,7 +3,7 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Env } from '../env.ts';
 import { notConfigured } from '../errors.ts';
-import { openSecret, resealSecret, sealSecret } from '../lib/secrets.ts';
+import { openSecret, resealSecret, sealSecret } from '../secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import type { SigningAlg } from '../tenants/store.ts';

@@ -1,7 +1,7 @@
 // The admin API's guard: `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time; it runs
 // before anything else under /admin so a wrong token learns nothing (contract §6).
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidToken } from '../errors.ts';
 import { constantTimeEqual } from '../lib/crypto.ts';
 

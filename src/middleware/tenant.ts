@@ -1,6 +1,6 @@
 // Tenant resolution: `/{tenant}/...` names a tenant that exists, else 404 (contract §1).
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { notFound } from '../errors.ts';
 import { getTenant } from '../tenants/store.ts';
 

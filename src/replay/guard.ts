@@ -3,7 +3,7 @@
 // sees every login. A `jti` lands in one of 256 shards per tenant, picked by a hash of the client
 // and the `jti`; each entry is deleted by the shard's alarm once the assertion it came from expires.
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import { base64url, utf8 } from '../lib/encoding.ts';
 import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
 
@@ -37,6 +37,7 @@ export class ReplayGuard extends DurableObject<Env> {
 export async function spendJti(env: Env, tenantId: string, issuer: string, jti: string, expiresAt: number): Promise<SpendOutcome> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(`${issuer}\u0000${jti}`)));
   const shard = digest[0]! % REPLAY_SHARDS;
-  const stub = env.REPLAY_GUARDS.get(env.REPLAY_GUARDS.idFromName(`${tenantId}/${shard}`));
+  const guards = namespaceOf<ReplayGuard>(env.REPLAY_GUARDS);
+  const stub = guards.get(guards.idFromName(`${tenantId}/${shard}`));
   return stub.spend(base64url(digest), expiresAt);
 }

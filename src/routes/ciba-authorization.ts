@@ -1,6 +1,6 @@
 // POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, contract §3).
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
 import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authenticateClient } from '../http/client-auth.ts';

@@ -1,6 +1,6 @@
 // POST /{tenant}/as/ciba/callback — the authenticator's decision (contract §5).
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidToken } from '../errors.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
 import { decisionRefusal } from '../http/decision.ts';

@@ -4,7 +4,7 @@
 // request is never honoured: polls answer invalid_grant, the callback 410, and the user's device is
 // told (the built-in inbox drops it; a webhook gets a signed ciba.authentication_cancelled, one attempt).
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { tellCancelled } from '../authenticators/index.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';

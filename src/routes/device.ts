@@ -7,7 +7,7 @@ import { Hono } from '../http/hono.ts';
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { isDevelopment } from '../env.ts';
 import { invalidRequest, notFound } from '../errors.ts';
 import { decisionRefusal } from '../http/decision.ts';

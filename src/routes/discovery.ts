@@ -1,7 +1,7 @@
 // GET /{tenant}/as/.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3, CIBA §4):
 // exactly what is built, nothing more.
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
 import { REQUEST_OBJECT_ALGS } from '../ciba/request-object.ts';

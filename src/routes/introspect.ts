@@ -4,7 +4,7 @@
 // `{"active": false}`.
 // `token_type_hint` is a hint, not a filter.
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { grantStanding } from '../grants/standing.ts';
 import { grantIdOfRefreshToken } from '../grants/refresh-tokens.ts';

@@ -1,6 +1,6 @@
 // GET /{tenant}/as/jwks — the tenant's public signing keys (RFC 7517).
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { JWKS_MAX_AGE_S, publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { route } from '../http/route.ts';

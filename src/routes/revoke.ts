@@ -2,7 +2,7 @@
 // access tokens, which ends the whole grant. Always 200, whatever the token was (unknown, another
 // client's, already revoked), so nothing is revealed. `token_type_hint` is a hint, not a filter.
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { presentRefreshToken } from '../grants/refresh-tokens.ts';
 import { grantStub } from '../grants/token-grant.ts';

@@ -1,7 +1,7 @@
 // POST /{tenant}/as/token — the token endpoint (RFC 6749 §3.2, contract §4); grants come from the
 // registry, take a plain context and return the token response this route renders.
 import { Hono } from '../http/hono.ts';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient, unsupportedGrantType } from '../errors.ts';
 import { grantsByType } from '../grants/index.ts';
 import { authenticateClient } from '../http/client-auth.ts';

@@ -3,7 +3,7 @@
 // its scope allows, from the directory or from what the webhook authenticator returned.
 import { Hono } from '../http/hono.ts';
 import type { Context } from 'hono';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { insufficientScope, invalidRequest, invalidToken, noStoreHeaders } from '../errors.ts';
 import { mediaTypeOf, parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';

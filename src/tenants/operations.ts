@@ -5,7 +5,7 @@ import { resealClientSecrets } from '../clients/store.ts';
 import { getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
-import { resealSecret, sealSecret } from '../lib/secrets.ts';
+import { resealSecret, sealSecret } from '../secrets.ts';
 import { sweepTenant } from './sweeper.ts';
 import {
   WEBHOOK_SECRETS,

@@ -5,7 +5,7 @@
 // is empty. Nothing reads below an old incarnation's prefix, so the sweep may take its time, and a
 // tenant re-created under the same id meanwhile writes under a new prefix the sweep never touches.
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import { tenantPrefix, type TenantRef } from './ref.ts';
 
 /** Records deleted per alarm run: with the listing, well inside the smallest plan's subrequest limit. */
@@ -63,7 +63,7 @@ export class TenantSweeper extends DurableObject<Env> {
 
 /** The sweeper of one deleted incarnation of a tenant. */
 export const tenantSweeperStub = (env: Env, tenant: TenantRef) =>
-  env.TENANT_SWEEPERS.get(env.TENANT_SWEEPERS.idFromName(tenantPrefix(tenant)));
+  namespaceOf<TenantSweeper>(env.TENANT_SWEEPERS).get(env.TENANT_SWEEPERS.idFromName(tenantPrefix(tenant)));
 
 /** Hands the incarnation's records to its sweeper. */
 export async function sweepTenant(env: Env, tenant: TenantRef): Promise<void> {

@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';
-import { keyedDigest, matchesKeyedDigest } from '../lib/secrets.ts';
+import { keyedDigest, matchesKeyedDigest } from '../secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { utf8 } from '../lib/encoding.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';

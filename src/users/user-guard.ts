@@ -6,7 +6,7 @@
 // - push-bombing limits (contract §8), per user the hint names: the requests pending at once, and
 //   the requests started in any USER_REQUEST_WINDOW_MS, counted before the user's device is asked.
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env.ts';
+import { namespaceOf, type Env } from '../env.ts';
 import type { TenantRef } from '../tenants/ref.ts';
 
 export const USER_CODE_MAX_FAILURES = 5;
@@ -139,8 +139,9 @@ export class UserGuard extends DurableObject<Env> {
 
 /** The limits of the user a request names (`key`: the directory sub, else the hint), in this tenant incarnation. */
 export const limitsGuardName = (tenant: TenantRef, key: string) => `limits/${tenant.id}/${tenant.incarnation}/${key}`;
-export const guardByName = (env: Env, name: string) => env.USER_GUARDS.get(env.USER_GUARDS.idFromName(name));
+const guards = (env: Env) => namespaceOf<UserGuard>(env.USER_GUARDS);
+export const guardByName = (env: Env, name: string) => guards(env).get(guards(env).idFromName(name));
 
 /** The guard of one directory user (this tenant incarnation, this user incarnation). */
 export const userGuardStub = (env: Env, tenant: TenantRef, user: { sub: string; incarnation: string }) =>
-  env.USER_GUARDS.get(env.USER_GUARDS.idFromName(`${tenant.id}/${tenant.incarnation}/${user.sub}/${user.incarnation}`));
+  guardByName(env, `${tenant.id}/${tenant.incarnation}/${user.sub}/${user.incarnation}`);

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { CLIENT_SECRETS, clientKey as clientRecordKey } from '../../src/clients/store.ts';
-import { sealSecret } from '../../src/lib/secrets.ts';
+import { sealSecret } from '../../src/secrets.ts';
 import { CIBA, admin, approve, backchannel, basic, createClient, issuerOf, postForm, putRecord, setup, tenantRef, type TestClient } from '../helpers/api.ts';
 import {
   assertionClaims,

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { OAuthError, invalidClient, invalidToken, renderError } from '../../src/errors.ts';
-import { ConfigurationError } from '../../src/lib/secrets.ts';
+import { ConfigurationError } from '../../src/errors.ts';
 import { describeSchemaError, toErrorDescription, type SchemaIssue } from '../../src/lib/error-text.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 

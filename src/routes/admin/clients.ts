@@ -1,7 +1,7 @@
 // Admin API: clients (RFC 7591 metadata) and their secrets (contract §6).
 import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env.ts';
+import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { invalidRequest, noStoreHeaders, notFound } from '../../errors.ts';
 import {

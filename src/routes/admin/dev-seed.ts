@@ -1,7 +1,7 @@
 // POST /admin/dev/seed — development only: seeds the demo tenant of contract §7 idempotently, so
 // `npm run dev` is ready with no manual step. Answers 404 outside development.
 import { Hono } from '../../http/hono.ts';
-import type { AppEnv } from '../../env.ts';
+import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { notConfigured, notFound } from '../../errors.ts';
 import { checkSigningKey, getKeySet } from '../../keys/store.ts';

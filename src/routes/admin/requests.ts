@@ -1,7 +1,7 @@
 // Admin API: a request's timeline, read from its Durable Object (contract §6). No token or secret
 // is ever part of it: the object holds only hashes, and the timeline holds none of those.
 import { Hono } from '../../http/hono.ts';
-import type { AppEnv } from '../../env.ts';
+import type { AppEnv } from '../../http/app-env.ts';
 import { invalidRequest, notFound } from '../../errors.ts';
 import { authRequestStub, isRequestId } from '../../ciba/auth-req-id.ts';
 import { existingTenant } from '../../http/admin.ts';

@@ -1,6 +1,6 @@
 // Admin API: tenants and their signing keys (contract §6).
 import { Hono } from '../../http/hono.ts';
-import type { AppEnv } from '../../env.ts';
+import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { existingTenant, tenantIdParam } from '../../http/admin.ts';
 import { readJson } from '../../http/form.ts';

@@ -1,7 +1,7 @@
 // Admin API: the built-in directory's users (contract §6).
 import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
-import type { AppEnv } from '../../env.ts';
+import type { AppEnv } from '../../http/app-env.ts';
 import { invalidRequest, notFound, parseOrThrow } from '../../errors.ts';
 import { existingTenant } from '../../http/admin.ts';
 import { readJson } from '../../http/form.ts';

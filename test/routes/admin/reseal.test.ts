@@ -8,7 +8,7 @@ import { app } from '../../../src/app.ts';
 import { clientKey as clientRecordKey, type ClientRecord } from '../../../src/clients/store.ts';
 import type { Env } from '../../../src/env.ts';
 import { keysKey, type KeySet } from '../../../src/keys/store.ts';
-import { openSecret } from '../../../src/lib/secrets.ts';
+import { openSecret } from '../../../src/secrets.ts';
 import { tenantKey, type TenantRecord } from '../../../src/tenants/store.ts';
 import { ADMIN_TOKEN, ORIGIN, createClient, createTenant, createUser } from '../../helpers/api.ts';
 import { WEBHOOK_SECRET } from '../../helpers/receiver.ts';

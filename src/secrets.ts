@@ -1,15 +1,11 @@
 // Keys derived from the KEY_ENCRYPTION_SECRET Worker secret with HKDF-SHA256, one per purpose and
 // tenant, so nothing made for one tenant or use serves another. While the secret is being rotated,
 // KEY_ENCRYPTION_SECRET_PREVIOUS still opens and verifies what the old one made (docs/operations.md).
-import type { Env } from '../env.ts';
-import { constantTimeEqual } from './crypto.ts';
-import { base64url, utf8 } from './encoding.ts';
-import { JweDecryptionFailed, decryptDirA256gcm, encryptDirA256gcm } from './jwe.ts';
-
-/** A deployment that lacks what it needs to run; the error renderer answers it as server_error. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-}
+import type { Env } from './env.ts';
+import { ConfigurationError } from './errors.ts';
+import { constantTimeEqual } from './lib/crypto.ts';
+import { base64url, utf8 } from './lib/encoding.ts';
+import { JweDecryptionFailed, decryptDirA256gcm, encryptDirA256gcm } from './lib/jwe.ts';
 
 /**
  * Derived keys, per isolate: HKDF is deterministic, so each (secret, purpose, tenant) is derived
