@@ -20,6 +20,7 @@ import { devSeed } from './routes/admin/dev-seed.ts';
 import { requests } from './routes/admin/requests.ts';
 import { tenants } from './routes/admin/tenants.ts';
 import { users } from './routes/admin/users.ts';
+import { ENDPOINTS } from './vocabulary.ts';
 
 export const app = new Hono<AppEnv>({ strict: true });
 
@@ -39,13 +40,14 @@ app.route('/admin/dev', devSeed);
 app.use('/:tenant/as/*', resolveTenant);
 // The wildcard covers the page itself and every path below it, so no device path runs without its tenant.
 app.use('/:tenant/device/*', resolveTenant);
-app.route('/:tenant/as/.well-known/openid-configuration', discovery);
-app.route('/:tenant/as/jwks', jwks);
-app.route('/:tenant/as/cibaAuthorization', cibaAuthorization);
-app.route('/:tenant/as/token', token);
-app.route('/:tenant/as/userinfo', userinfo);
-app.route('/:tenant/as/introspect', introspect);
-app.route('/:tenant/as/revoke', revoke);
-app.route('/:tenant/as/ciba/callback', cibaCallback);
-app.route('/:tenant/as/ciba/cancel', cibaCancel);
+const issuerPath = '/:tenant/as';
+app.route(issuerPath + ENDPOINTS.discovery, discovery);
+app.route(issuerPath + ENDPOINTS.jwks, jwks);
+app.route(issuerPath + ENDPOINTS.backchannelAuthentication, cibaAuthorization);
+app.route(issuerPath + ENDPOINTS.token, token);
+app.route(issuerPath + ENDPOINTS.userinfo, userinfo);
+app.route(issuerPath + ENDPOINTS.introspection, introspect);
+app.route(issuerPath + ENDPOINTS.revocation, revoke);
+app.route(issuerPath + ENDPOINTS.callback, cibaCallback);
+app.route(issuerPath + ENDPOINTS.cancel, cibaCancel);
 app.route('/:tenant/device', device);

@@ -3,7 +3,7 @@
 // every status lives in this file, and every code is raised through one of the factories below.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { describeSchemaError, toErrorDescription, type SchemaError } from './lib/error-text.ts';
+import { SCHEMA_CONTEXT, describeSchemaError, toErrorDescription, type SchemaError } from './lib/error-text.ts';
 
 /** A deployment that lacks what it needs to run (a secret, a key); the renderer answers it as server_error. */
 export class ConfigurationError extends Error {
@@ -80,11 +80,11 @@ export const fromSchemaError = (error: SchemaError, code: OAuthErrorCode = 'inva
 
 /** Parses `input` with `schema`, or throws its first problem as `code` (invalid_request unless said). */
 export function parseOrThrow<T>(
-  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: SchemaError } },
+  schema: { safeParse(input: unknown, context: typeof SCHEMA_CONTEXT): { success: true; data: T } | { success: false; error: SchemaError } },
   input: unknown,
   code: OAuthErrorCode = 'invalid_request',
 ): T {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, SCHEMA_CONTEXT);
   if (!result.success) throw fromSchemaError(result.error, code);
   return result.data;
 }

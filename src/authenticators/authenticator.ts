@@ -4,7 +4,7 @@ import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { UserHint } from '../users/hints.ts';
-import type { AuthorizationDetail } from '../ciba/checks.ts';
+import type { AuthorizationDetail } from '../vocabulary.ts';
 
 /** Everything an authenticator needs to identify the user and ask them. */
 export interface AuthenticationStart {

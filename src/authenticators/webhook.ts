@@ -15,6 +15,7 @@ import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
 import type { UserHint } from '../users/hints.ts';
 import { SUB } from '../users/store.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
+import { ENDPOINTS } from '../vocabulary.ts';
 
 /** How long the authenticator has to answer (contract §5). One attempt, no retry. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;
@@ -98,7 +99,7 @@ function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
     ...(start.authorizationDetails !== undefined ? { authorization_details: start.authorizationDetails } : {}),
     ...hintMember(start.hint),
     expires_at: Math.floor(start.expiresAt / 1000),
-    callback_url: `${start.issuer}/ciba/callback`,
+    callback_url: start.issuer + ENDPOINTS.callback,
     callback_token: start.callbackToken,
   };
 }

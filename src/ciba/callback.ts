@@ -3,7 +3,7 @@
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { describeSchemaError } from '../lib/error-text.ts';
+import { SCHEMA_CONTEXT, describeSchemaError } from '../lib/error-text.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { authRequestStub, requestIdOf } from './auth-req-id.ts';
 import type { TenantRecord } from '../tenants/store.ts';
@@ -31,7 +31,7 @@ const decisionSchema = z.discriminatedUnion(
 
 /** Reads a decision body into the state machine's input; problems become a described refusal. */
 export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput {
-  const result = decisionSchema.safeParse(body);
+  const result = decisionSchema.safeParse(body, SCHEMA_CONTEXT);
   if (!result.success) {
     const missingMethod = result.error.issues.some((i) => i.path[0] === 'authentication_method');
     return {

@@ -11,8 +11,8 @@ import {
 import { utf8 } from '../lib/encoding.ts';
 import { plainToken } from '../lib/error-text.ts';
 import { valueNestsDeeperThan } from '../lib/json.ts';
+import { SCOPE_TOKEN, B64TOKEN, type AuthorizationDetail } from '../vocabulary.ts';
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
  * scope: required, must hold openid and only scopes the tenant offers and, when the client registered
@@ -32,8 +32,6 @@ export function checkScope(value: string | undefined, offered: readonly string[]
   return scopes;
 }
 
-/** RFC 6750 §2.1 b64token. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** client_notification_token: required for ping and push clients, ≤ 1024 chars of b64token. */
 export function checkClientNotificationToken(value: string | undefined, deliveryMode: string): string | undefined {
@@ -104,11 +102,6 @@ export function checkResource(values: readonly string[], offered: readonly strin
   return [...new Set(values)];
 }
 
-/** A JSON value, as JSON.parse gives it (and Durable Object RPC can carry). */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/** One authorization detail (RFC 9396 §2): an object with a type, and the common members well typed. */
-export type AuthorizationDetail = { type: string; [member: string]: Json };
 
 /** authorization_details bounds: what the request's state, the tokens and the user's screen can hold. */
 export const MAX_AUTHORIZATION_DETAILS_BYTES = 8192;

@@ -3,7 +3,7 @@
 // {"binding_message", "authorization_details", "client_name", "scope"}, members in that order, an
 // absent one null. The webhook payload carries it; an approval that echoes it must match.
 import { base64url, utf8 } from '../lib/encoding.ts';
-import type { AuthorizationDetail } from './checks.ts';
+import type { AuthorizationDetail } from '../vocabulary.ts';
 
 export interface Shown {
   bindingMessage?: string;

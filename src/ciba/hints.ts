@@ -4,13 +4,14 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerif
 import type { Env } from '../env.ts';
 import { expiredLoginHintToken, invalidRequest } from '../errors.ts';
 import { keySetOf, publicKeysOf } from '../clients/keys.ts';
-import { ASYMMETRIC_ALGS, type ClientRecord } from '../clients/store.ts';
+import { type ClientRecord } from '../clients/store.ts';
 import { publicJwks } from '../keys/store.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';
 import { CLOCK_SKEW_S, nowSeconds } from '../lib/time.ts';
-import { SIGNING_ALGS, type TenantRecord } from '../tenants/store.ts';
+import { type TenantRecord } from '../tenants/store.ts';
 import { parseSubjectIdentifier, readLoginHint, type UserHint } from '../users/hints.ts';
 import type { BackchannelParams } from './params.ts';
+import { ASYMMETRIC_ALGS, SIGNING_ALGS } from '../vocabulary.ts';
 
 /** Where the hint is checked: the tenant, its issuer and the calling client. */
 export interface HintContext {

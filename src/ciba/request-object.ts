@@ -5,10 +5,11 @@ import { jwtVerify, type JWTPayload } from 'jose';
 import type { Env } from '../env.ts';
 import { invalidRequest } from '../errors.ts';
 import { publicKeysOf } from '../clients/keys.ts';
-import { ASYMMETRIC_ALGS, type ClientRecord } from '../clients/store.ts';
+import { type ClientRecord } from '../clients/store.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';
 import { CLOCK_SKEW_S, nowSeconds } from '../lib/time.ts';
 import { spendJti } from '../replay/guard.ts';
+import { ASYMMETRIC_ALGS } from '../vocabulary.ts';
 
 /** The algorithms a request object may be signed with: never none, never HS*. */
 export const REQUEST_OBJECT_ALGS = ASYMMETRIC_ALGS;

@@ -9,13 +9,13 @@ import {
   slowDown,
   unauthorizedClient,
 } from '../errors.ts';
-import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
 import { issueRedeemedGrant } from '../ciba/tokens.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { isCurrentUser } from '../users/store.ts';
+import { CIBA_GRANT_TYPE } from '../vocabulary.ts';
 
 export const cibaGrant: Grant = {
   grantType: CIBA_GRANT_TYPE,

@@ -11,8 +11,8 @@ import { plainToken } from '../lib/error-text.ts';
 import { grantStanding } from './standing.ts';
 import { MAX_GENERATION, mintRefreshToken, presentRefreshToken } from './refresh-tokens.ts';
 import { grantStub } from './token-grant.ts';
+import { SCOPE_TOKEN } from '../vocabulary.ts';
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',

@@ -8,11 +8,12 @@ import type { AppEnv } from './app-env.ts';
 import { invalidClient } from '../errors.ts';
 import { assertionKeyOf } from '../clients/keys.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';
-import { ASYMMETRIC_ALGS, HMAC_ALGS, getClient, type ClientAuthMethod, type ClientRecord } from '../clients/store.ts';
+import { getClient, type ClientRecord } from '../clients/store.ts';
 import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
 import { CLOCK_SKEW_S } from '../lib/time.ts';
 import { spendJti } from '../replay/guard.ts';
 import type { FormParams } from './form.ts';
+import { ASYMMETRIC_ALGS, HMAC_ALGS, type ClientAuthMethod } from '../vocabulary.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** An assertion's `exp` may lie at most this far ahead (contract §2). */

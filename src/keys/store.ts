@@ -6,9 +6,9 @@ import { notConfigured } from '../errors.ts';
 import { openSecret, resealSecret, sealSecret } from '../secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
-import type { SigningAlg } from '../tenants/store.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
+import type { SigningAlg } from '../vocabulary.ts';
 
 export interface KeyRecord {
   kid: string;

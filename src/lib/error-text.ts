@@ -42,6 +42,9 @@ export interface SchemaError {
   issues: ReadonlyArray<SchemaIssue>;
 }
 
+/** How schemas are parsed: each issue carries its input, so a missing member reads as required. */
+export const SCHEMA_CONTEXT = { reportInput: true } as const;
+
 /** The message zod gives an issue that carries no message of ours (no locale is loaded). */
 const NO_MESSAGE = 'Invalid input';
 

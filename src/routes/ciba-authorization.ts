@@ -2,24 +2,15 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
-import { CIBA_GRANT_TYPE } from '../clients/store.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { openAuthRequest } from '../ciba/open-request.ts';
-import {
-  checkAcrValues,
-  checkAuthorizationDetails,
-  checkBindingMessage,
-  checkClientNotificationToken,
-  checkRequestedExpiry,
-  checkResource,
-  checkScope,
-  checkUserCodePresence,
-} from '../ciba/checks.ts';
+import { checkAcrValues, checkAuthorizationDetails, checkBindingMessage, checkClientNotificationToken, checkRequestedExpiry, checkResource, checkScope, checkUserCodePresence } from '../ciba/checks.ts';
 import { pickHint, verifyHint } from '../ciba/hints.ts';
 import { assertOnlyClientAuthentication, paramsFromClaims, paramsFromForm, type BackchannelParams } from '../ciba/params.ts';
 import { verifyRequestObject } from '../ciba/request-object.ts';
+import { CIBA_GRANT_TYPE } from '../vocabulary.ts';
 
 export const cibaAuthorization = new Hono<AppEnv>();
 

@@ -7,13 +7,14 @@ import { decisionRefusal } from '../http/decision.ts';
 import { mediaTypeOf, readBody } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { parseJson } from '../lib/json.ts';
+import { BEARER_AUTHORIZATION } from '../vocabulary.ts';
 
 export const cibaCallback = new Hono<AppEnv>();
 
 route(cibaCallback, '/', {
   POST: async (c) => {
     const text = await readBody(c);
-    const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('Authorization') ?? '');
+    const match = BEARER_AUTHORIZATION.exec(c.req.header('Authorization') ?? '');
     if (!match) throw invalidToken('A bearer callback token is required');
     // A bad body is refused by the request's Durable Object, once the token is known (contract §5: 401 first).
     const parsed = mediaTypeOf(c) === 'application/json' ? parseJson(text) : undefined;

@@ -2,12 +2,12 @@
 // exactly what is built, nothing more.
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import { ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../clients/store.ts';
 import { route } from '../http/route.ts';
 import { REQUEST_OBJECT_ALGS } from '../ciba/request-object.ts';
 import { getKeySet, signingAlgsOf } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
+import { ENDPOINTS, ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../vocabulary.ts';
 
 export const discovery = new Hono<AppEnv>();
 
@@ -20,12 +20,12 @@ route(discovery, '/', {
     return c.json(
       {
         issuer,
-        jwks_uri: `${issuer}/jwks`,
-        token_endpoint: `${issuer}/token`,
-        backchannel_authentication_endpoint: `${issuer}/cibaAuthorization`,
-        userinfo_endpoint: `${issuer}/userinfo`,
-        introspection_endpoint: `${issuer}/introspect`,
-        revocation_endpoint: `${issuer}/revoke`,
+        jwks_uri: issuer + ENDPOINTS.jwks,
+        token_endpoint: issuer + ENDPOINTS.token,
+        backchannel_authentication_endpoint: issuer + ENDPOINTS.backchannelAuthentication,
+        userinfo_endpoint: issuer + ENDPOINTS.userinfo,
+        introspection_endpoint: issuer + ENDPOINTS.introspection,
+        revocation_endpoint: issuer + ENDPOINTS.revocation,
         scopes_supported: settings.scopes,
         response_types_supported: [],
         grant_types_supported: SUPPORTED_GRANT_TYPES,
@@ -46,7 +46,7 @@ route(discovery, '/', {
         backchannel_authentication_request_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
         // Contract §8: what goes beyond CIBA.
         backchannel_long_poll_supported: true,
-        backchannel_authentication_cancel_endpoint: `${issuer}/ciba/cancel`,
+        backchannel_authentication_cancel_endpoint: issuer + ENDPOINTS.cancel,
         ...(settings.authorization_details_types_supported.length > 0
           ? { authorization_details_types_supported: settings.authorization_details_types_supported }
           : {}),

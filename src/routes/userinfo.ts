@@ -9,6 +9,7 @@ import { mediaTypeOf, parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
 import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
+import { BEARER_AUTHORIZATION } from '../vocabulary.ts';
 
 export const userinfo = new Hono<AppEnv>();
 
@@ -24,7 +25,7 @@ async function bearerToken(c: Context<AppEnv>): Promise<string> {
   }
   if (header !== undefined && fromForm !== undefined) throw invalidRequest('Give the access token in the header or the form, not both');
   if (fromForm !== undefined) return fromForm;
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? '');
+  const match = BEARER_AUTHORIZATION.exec(header ?? '');
   if (!match) throw invalidToken('A bearer access token is required');
   return match[1]!;
 }

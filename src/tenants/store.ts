@@ -5,10 +5,9 @@ import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isWebhookSecret, outboundUrlProblem } from '../lib/validation.ts';
 import { JURISDICTIONS } from './ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
+import { SIGNING_ALGS, SCOPE_TOKEN } from '../vocabulary.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const SIGNING_ALGS = ['ES256', 'PS256', 'RS256', 'EdDSA'] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /**
  * Every lifetime has a ceiling (docs/operations.md): a request's expiry must fit a Durable Object
@@ -62,7 +61,7 @@ export const tenantSettingsSchema = z
     id_token_ttl: seconds('id_token_ttl', 3600),
     refresh_token_ttl: seconds('refresh_token_ttl', 30 * 24 * 3600),
     signing_alg: z._default(z.enum(SIGNING_ALGS), 'ES256'),
-    scopes: z._default(z.array(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token'))), [
+    scopes: z._default(z.array(z.string().check(z.regex(SCOPE_TOKEN, 'not a valid scope token'))), [
       'openid',
       'profile',
       'email',

@@ -1,12 +1,12 @@
 // Minting the token response for an approved CIBA grant: an RFC 9068 access token and an OpenID
 // Connect ID token. Knows nothing of CIBA beyond the grant's fields.
-import type { AuthorizationDetail } from '../ciba/checks.ts';
 import type { SigningKey } from '../keys/store.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { base64url, utf8 } from '../lib/encoding.ts';
 import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
+import type { AuthorizationDetail } from '../vocabulary.ts';
 
 /** How the user authenticated, as the authenticator reported it (contract §5). */
 export interface AuthenticationFacts {

@@ -9,7 +9,8 @@ import type { GrantState } from '../grants/grant-state.ts';
 import { grantStanding, type Standing } from '../grants/standing.ts';
 import { publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
-import { SIGNING_ALGS, type TenantRecord } from '../tenants/store.ts';
+import { type TenantRecord } from '../tenants/store.ts';
+import { SIGNING_ALGS } from '../vocabulary.ts';
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;

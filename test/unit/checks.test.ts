@@ -1,13 +1,6 @@
 // The backchannel request's parameter checks (src/ciba/checks.ts) and the auth_req_id layout.
 import { describe, expect, it } from 'vitest';
-import {
-  checkAcrValues,
-  checkBindingMessage,
-  checkClientNotificationToken,
-  checkRequestedExpiry,
-  checkScope,
-  checkUserCodePresence,
-} from '../../src/ciba/checks.ts';
+import { checkAcrValues, checkBindingMessage, checkClientNotificationToken, checkRequestedExpiry, checkScope, checkUserCodePresence } from '../../src/ciba/checks.ts';
 import { mintRequestCredentials, requestIdOf } from '../../src/ciba/auth-req-id.ts';
 import { fromBase64url } from '../../src/lib/encoding.ts';
 import { OAuthError } from '../../src/errors.ts';

@@ -4,17 +4,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { invalidRequest, noStoreHeaders, notFound } from '../../errors.ts';
-import {
-  CLIENT_ID,
-  deleteClient,
-  describeClient,
-  getClient,
-  parseClientMetadata,
-  registerClient,
-  replaceClientMetadata,
-  rotateClientSecret,
-  type ClientRecord,
-} from '../../clients/store.ts';
+import { CLIENT_ID, deleteClient, describeClient, getClient, registerClient, replaceClientMetadata, rotateClientSecret, type ClientRecord } from '../../clients/store.ts';
+import { parseClientMetadata } from '../../clients/metadata.ts';
 import { existingTenant } from '../../http/admin.ts';
 import type { TenantRecord } from '../../tenants/store.ts';
 import { readJson } from '../../http/form.ts';

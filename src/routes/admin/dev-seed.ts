@@ -5,12 +5,14 @@ import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { notConfigured, notFound } from '../../errors.ts';
 import { checkSigningKey, getKeySet } from '../../keys/store.ts';
-import { CIBA_GRANT_TYPE, getClient, parseClientMetadata, registerClient } from '../../clients/store.ts';
+import { getClient, registerClient } from '../../clients/store.ts';
+import { parseClientMetadata } from '../../clients/metadata.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
 import { upsertTenant } from '../../tenants/operations.ts';
 import { getTenant, parseTenantSettings } from '../../tenants/store.ts';
 import { getUser, putUser } from '../../users/store.ts';
+import { CIBA_GRANT_TYPE } from '../../vocabulary.ts';
 
 export const DEMO = {
   tenant: 'demo',
