@@ -3,6 +3,7 @@
 import { Hono } from './http/hono.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, renderError } from './errors.ts';
+import { refuseFraming } from './middleware/refuse-framing.ts';
 import { resolveTenant } from './middleware/tenant.ts';
 import { cibaAuthorization } from './routes/ciba-authorization.ts';
 import { cibaCallback } from './routes/ciba-callback.ts';
@@ -37,7 +38,9 @@ app.route('/admin/tenants', requests);
 app.route('/admin/dev', devSeed);
 
 app.use('/:tenant/as/*', resolveTenant);
-// The wildcard covers the page itself and every path below it, so no device path runs without its tenant.
+// The wildcard covers the page itself and every path below it, so no device path runs without its
+// tenant, and no answer there (an unknown tenant's 404 included) can be framed.
+app.use('/:tenant/device/*', refuseFraming);
 app.use('/:tenant/device/*', resolveTenant);
 app.route('/:tenant/as/.well-known/openid-configuration', discovery);
 app.route('/:tenant/as/jwks', jwks);
