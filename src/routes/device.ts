@@ -9,7 +9,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AppEnv } from '../env.ts';
 import { isDevelopment } from '../env.ts';
-import { invalidRequest, notFound } from '../errors.ts';
+import { foreignOrigin, invalidRequest, notFound } from '../errors.ts';
 import { decisionRefusal } from '../http/decision.ts';
 import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
@@ -171,12 +171,18 @@ route(device, '/list', {
   },
 });
 
-// The live connection: a WebSocket to the user's own inbox (hibernating while idle).
+// The live connection: a WebSocket to the user's own inbox (hibernating while idle). A handshake
+// carries the session cookie (SameSite keeps out other sites, not other origins of this site) or, in
+// development, the login hint, so only the page's own origin may open one (RFC 6455 §10.2,
+// cross-site WebSocket hijacking); a browser always sends Origin on a handshake (§4.1), so none is refused.
 route(device, '/live', {
   GET: async (c) => {
+    if (c.req.header('Upgrade') !== 'websocket') throw invalidRequest('Expected a WebSocket upgrade');
+    if (c.req.header('Origin') !== new URL(c.req.url).origin) {
+      throw foreignOrigin('The live connection must come from the device page: its Origin is missing or another origin');
+    }
     const visitor = await visitorOf(c);
     if (!visitor?.user) throw notFound('No session');
-    if (c.req.header('Upgrade') !== 'websocket') throw invalidRequest('Expected a WebSocket upgrade');
     return deviceInboxStub(c.env, c.get('tenant'), visitor.user.sub).fetch(c.req.raw);
   },
 });

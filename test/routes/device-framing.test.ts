@@ -53,6 +53,7 @@ describe('no answer below the device page can be framed', () => {
   it.each<[string, string, RequestInit & { session?: true }, number]>([
     ['the list without a session', '/list', {}, 404],
     ['the live endpoint without an upgrade', '/live', SESSION, 400],
+    ['the live endpoint, opened from another origin', '/live', { ...SESSION, headers: { Upgrade: 'websocket', Origin: 'https://evil.example' } }, 403],
     ['an unknown path below the page', '/nope', {}, 404],
     ['a trailing slash', '/', {}, 404],
     ['a method the list does not take', '/list', { method: 'PUT' }, 405],

@@ -4,6 +4,7 @@
 // WebSocket to the user's own inbox says when the list changed.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ORIGIN,
   admin,
   call,
   createTenant,
@@ -187,8 +188,8 @@ describe('live updates', () => {
     const { tenant, client } = await setup();
     const cookie = await deviceSession(tenant);
     await expectOAuthError(await call(`/${tenant}/device/live`, { headers: { Cookie: cookie } }), 400, 'invalid_request');
-    await expectOAuthError(await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket' } }), 404, 'invalid_request');
-    const res = await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket', Cookie: cookie } });
+    await expectOAuthError(await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket', Origin: ORIGIN } }), 404, 'invalid_request');
+    const res = await call(`/${tenant}/device/live`, { headers: { Upgrade: 'websocket', Origin: ORIGIN, Cookie: cookie } });
     expect(res.status).toBe(101);
     const socket = res.webSocket!;
     const messages: string[] = [];
@@ -208,5 +209,18 @@ describe('live updates', () => {
     });
     await vi.waitFor(() => expect(messages).toEqual(['changed', 'changed']));
     socket.close();
+  });
+
+  it('only the page’s own origin may open it: another origin, or none, is refused 403 even with the session', async () => {
+    const { tenant } = await setup();
+    const cookie = await deviceSession(tenant);
+    const others = ['https://evil.example', 'null', 'http://as.example.test', 'https://as.example.test:8443', 'https://sub.as.example.test'];
+    for (const origin of [...others, undefined]) {
+      const headers: Record<string, string> = { Upgrade: 'websocket', Cookie: cookie, ...(origin === undefined ? {} : { Origin: origin }) };
+      const res = await call(`/${tenant}/device/live`, { headers });
+      expect(res.webSocket, String(origin)).toBeNull();
+      const { error_description } = await expectOAuthError(res, 403, 'invalid_request', String(origin));
+      expect(error_description).toMatch(/Origin/);
+    }
   });
 });
