@@ -2,7 +2,20 @@
 // Level 3 frame-ancestors): the pages, the list fragment that holds the Approve and Deny forms, the
 // script, the live endpoint's refusals, the sign-in link's answers and every error, 404 and 405 too.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, createTenant, createUser, deviceDecide, deviceSession, requestIdOf, setup, startRequest, type TestClient } from '../helpers/api.ts';
+import {
+  call,
+  createTenant,
+  createUser,
+  deviceDecide,
+  deviceLink,
+  deviceSession,
+  linkPageForm,
+  postSignIn,
+  requestIdOf,
+  setup,
+  startRequest,
+  type TestClient,
+} from '../helpers/api.ts';
 
 let tenant: string;
 let client: TestClient;
@@ -71,6 +84,17 @@ describe('no answer below the device page can be framed', () => {
     const { auth_req_id } = await startRequest(tenant, client);
     const res = await deviceDecide(tenant, { request_id: requestIdOf(auth_req_id), decision: 'denied' });
     expect(expectUnframeable(res, 'decision')).toBe(303);
+  });
+
+  it('the sign-in link’s page (200), signing in (303), and a link signing in again (400)', async () => {
+    const { action, fields } = await linkPageForm(await deviceLink(tenant));
+    const page = await call(`/${tenant}/device/session?token=${encodeURIComponent(fields.token!)}`);
+    expect(expectUnframeable(page, 'link page')).toBe(200);
+    await page.body?.cancel();
+    expect(expectUnframeable(await postSignIn(action, fields), 'signing in')).toBe(303);
+    const again = await postSignIn(action, fields);
+    expect(expectUnframeable(again, 'signing in again')).toBe(400);
+    await again.body?.cancel();
   });
 
   it('a tenant without a device page, and a tenant that does not exist (404)', async () => {
