@@ -3,6 +3,7 @@
 import { Hono } from './http/hono.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { notFound, renderError } from './errors.ts';
+import { refuseFraming } from './middleware/refuse-framing.ts';
 import { resolveTenant } from './middleware/tenant.ts';
 import { cibaAuthorization } from './routes/ciba-authorization.ts';
 import { cibaCallback } from './routes/ciba-callback.ts';
@@ -38,7 +39,9 @@ app.route('/admin/tenants', requests);
 app.route('/admin/dev', devSeed);
 
 app.use('/:tenant/as/*', resolveTenant);
-// The wildcard covers the page itself and every path below it, so no device path runs without its tenant.
+// The wildcard covers the page itself and every path below it, so no device path runs without its
+// tenant, and no answer there (an unknown tenant's 404 included) can be framed.
+app.use('/:tenant/device/*', refuseFraming);
 app.use('/:tenant/device/*', resolveTenant);
 const issuerPath = '/:tenant/as';
 app.route(issuerPath + ENDPOINTS.discovery, discovery);

@@ -72,6 +72,8 @@ export const methodNotAllowed = (method: string, allow: readonly string[]) =>
   });
 export const payloadTooLarge = (limit: number) =>
   new OAuthError('invalid_request', `The request body exceeds ${limit} bytes`, { status: 413 });
+/** RFC 6455 §10.2: a WebSocket handshake whose Origin is not the server's own (or is missing) is refused. */
+export const foreignOrigin = (description: string) => new OAuthError('invalid_request', description, { status: 403 });
 /** A write that conflicts with what is stored (a login hint another user holds, a decision already made). */
 export const conflict = (description: string) => new OAuthError('invalid_request', description, { status: 409 });
 /** A schema's first problem, naming the member, as `code` (invalid_request unless said). */

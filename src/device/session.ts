@@ -1,8 +1,8 @@
 // Who may use the device page (issue 12): outside development a user proves who they are with a
-// sign-in link the operator sends them (POST /admin/tenants/{t}/users/{sub}/device-link), which
-// gives them a session cookie: signed, HttpOnly, SameSite=Strict, scoped to the tenant's device
-// page. Links, sessions and CSRF tokens are HMACs under a key derived from KEY_ENCRYPTION_SECRET for
-// the tenant, and name the tenant's and the user's incarnations, so nothing outlives either.
+// single-use sign-in link the operator sends them (POST /admin/tenants/{t}/users/{sub}/device-link),
+// which gives them a session cookie: signed, HttpOnly, SameSite=Strict, scoped to the device page.
+// Links, sessions and CSRF tokens are HMACs under a key derived from KEY_ENCRYPTION_SECRET for the
+// tenant, and name the tenant's and the user's incarnations, so nothing outlives either.
 import type { Env } from '../env.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { base64url, fromBase64url, utf8 } from '../lib/encoding.ts';
@@ -25,7 +25,12 @@ export interface DeviceGrant {
   exp: number;
   /** A session's own random id: its CSRF token derives from it. */
   sid?: string;
+  /** A link's own random id: spent in the replay store when it signs in, so it signs in once. */
+  jti?: string;
 }
+
+/** A link's grant: it always has its id. */
+export type DeviceLink = DeviceGrant & { jti: string };
 
 type Kind = 'link' | 'session';
 
@@ -49,15 +54,26 @@ async function verify(env: Env, tenant: TenantRef, kind: Kind, token: string, no
   return grant;
 }
 
-/** A sign-in link's token for the user, valid DEVICE_LINK_TTL_S. */
+/** A sign-in link's token for the user, with its own id, valid DEVICE_LINK_TTL_S. */
 export const deviceLinkToken = (env: Env, tenant: TenantRef, user: { sub: string; incarnation: string }, now: number) =>
-  sign(env, tenant, 'link', { sub: user.sub, userIncarnation: user.incarnation, tenantIncarnation: tenant.incarnation, exp: now + DEVICE_LINK_TTL_S });
+  sign(env, tenant, 'link', {
+    sub: user.sub,
+    userIncarnation: user.incarnation,
+    tenantIncarnation: tenant.incarnation,
+    exp: now + DEVICE_LINK_TTL_S,
+    jti: randomToken(16),
+  });
 
-export const verifyDeviceLink = (env: Env, tenant: TenantRef, token: string, now: number) => verify(env, tenant, 'link', token, now);
+/** A link's grant when its MAC holds and it is unexpired; one without an id (older links) cannot be spent: refused. */
+export async function verifyDeviceLink(env: Env, tenant: TenantRef, token: string, now: number): Promise<DeviceLink | undefined> {
+  const grant = await verify(env, tenant, 'link', token, now);
+  return grant && typeof grant.jti === 'string' && grant.jti !== '' ? (grant as DeviceLink) : undefined;
+}
 
 /** A session for whom a link names: a new session id, DEVICE_SESSION_TTL_S. */
-export async function openDeviceSession(env: Env, tenant: TenantRef, link: DeviceGrant, now: number) {
-  const grant: DeviceGrant = { ...link, exp: now + DEVICE_SESSION_TTL_S, sid: randomToken(16) };
+export async function openDeviceSession(env: Env, tenant: TenantRef, link: DeviceLink, now: number) {
+  const { jti: _spent, ...who } = link;
+  const grant: DeviceGrant = { ...who, exp: now + DEVICE_SESSION_TTL_S, sid: randomToken(16) };
   return { grant, cookie: await sign(env, tenant, 'session', grant) };
 }
 

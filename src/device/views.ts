@@ -36,11 +36,13 @@ ${script ? html`<script nonce="${nonce}" src="${script}" defer></script>` : ''}
 <body><main>${body}</main></body>
 </html>`;
 
-/** The page's headers: a strict CSP (nonces only, no inline script), never framed, never cached. */
+/**
+ * The page's headers: a strict CSP (nonces only, no inline script), never cached. Never framed either:
+ * middleware/refuse-framing.ts adds frame-ancestors and X-Frame-Options to every device answer.
+ */
 export const pageHeaders = (nonce: string) => ({
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'`,
   'Referrer-Policy': 'no-referrer',
   'X-Content-Type-Options': 'nosniff',
 });

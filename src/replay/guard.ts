@@ -1,7 +1,7 @@
-// The replay store for `jti`s (client assertions now, request objects later): Durable Objects,
-// strongly consistent, so a replay is caught at any edge location, and sharded, so no single object
-// sees every login. A `jti` lands in one of 256 shards per tenant, picked by a hash of the client
-// and the `jti`; each entry is deleted by the shard's alarm once the assertion it came from expires.
+// The replay store for `jti`s (client assertions, request objects, device sign-in links): Durable
+// Objects, strongly consistent, so a replay is caught at any edge location, and sharded, so no single
+// object sees every login. A `jti` lands in one of 256 shards per tenant, picked by a hash of its
+// issuer and the `jti`; each entry is deleted by the shard's alarm once what it came from expires.
 import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
 import { base64url, utf8 } from '../lib/encoding.ts';
@@ -31,8 +31,8 @@ export class ReplayGuard extends DurableObject<Env> {
 }
 
 /**
- * Spends a `jti` of `issuer` (a client id) within the tenant: `fresh` the first time, `replayed`
- * after, until `expiresAt` (epoch ms) has passed.
+ * Spends a `jti` of `issuer` (a client id, or a namespace: docs/storage.md) within the tenant:
+ * `fresh` the first time, `replayed` after, until `expiresAt` (epoch ms) has passed.
  */
 export async function spendJti(env: Env, tenantId: string, issuer: string, jti: string, expiresAt: number): Promise<SpendOutcome> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(`${issuer}\u0000${jti}`)));

@@ -9,7 +9,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/app-env.ts';
 import { isDevelopment } from '../env.ts';
-import { invalidRequest, notFound } from '../errors.ts';
+import { foreignOrigin, invalidRequest, notFound } from '../errors.ts';
 import { decisionRefusal } from '../http/decision.ts';
 import { deviceInboxStub } from '../authenticators/device-inbox.ts';
 import { applyDecision, parseDecision } from '../ciba/callback.ts';
@@ -23,6 +23,7 @@ import {
   verifyDeviceLink,
   verifyDeviceSession,
   type DeviceGrant,
+  type DeviceLink,
 } from '../device/session.ts';
 import { DEVICE_SCRIPT } from '../device/script.ts';
 import { layout, pageHeaders, requestList, type FormProof } from '../device/views.ts';
@@ -30,12 +31,15 @@ import { parseForm, type FormParams } from '../http/form.ts';
 import { route } from '../http/route.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
+import { spendJti } from '../replay/guard.ts';
 import { AMR_BY_METHOD } from '../tokens/amr.ts';
 import { findUserByLoginHint, getUser, type UserRecord } from '../users/store.ts';
 
 export const device = new Hono<AppEnv>();
 
 const METHODS = Object.keys(AMR_BY_METHOD);
+/** The replay store's namespace for sign-in links' ids (docs/storage.md, ReplayGuard). */
+const DEVICE_LINK_REPLAY_NAMESPACE = 'device link';
 
 // Only tenants that use the built-in authenticator and enable it have a device page.
 device.use('*', async (c, next) => {
@@ -74,6 +78,21 @@ const pageUrl = (tenantId: string, visitor: Visitor, query = '', path = '') => {
   const q = params.toString();
   return `/${tenantId}/device${path}${q ? `?${q}` : ''}`;
 };
+
+/**
+ * A form must come from a page of this origin: the browser says so in Sec-Fetch-Site (Fetch Metadata),
+ * and its Origin, unless withheld as "null", is this one (RFC 6454 §7). Clients that send neither pass.
+ */
+function assertSameOrigin(c: Context<AppEnv>, description: string): void {
+  const site = c.req.header('Sec-Fetch-Site');
+  const origin = c.req.header('Origin');
+  if (
+    (site !== undefined && site !== 'same-origin' && site !== 'none') ||
+    (origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin)
+  ) {
+    throw invalidRequest(description);
+  }
+}
 
 const signInPage = (c: Context<AppEnv>, nonce: string) => {
   const tenantId = c.get('tenantId');
@@ -116,16 +135,8 @@ ${dev}${notice}
     const tenant = c.get('tenant');
     const form = await parseForm(c);
     form.assertWellFormed();
-    // A decision comes from this page only: same origin (the browser says so in Sec-Fetch-Site, and
-    // its Origin, unless withheld as "null", is this one), and a session's form carries its CSRF token.
-    const site = c.req.header('Sec-Fetch-Site');
-    const origin = c.req.header('Origin');
-    if (
-      (site !== undefined && site !== 'same-origin' && site !== 'none') ||
-      (origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin)
-    ) {
-      throw invalidRequest('The decision must come from the device page');
-    }
+    // A decision comes from this page only: same origin, and a session's form carries its CSRF token.
+    assertSameOrigin(c, 'The decision must come from the device page');
     const visitor = await visitorOf(c, form);
     if (!visitor) throw notFound('No such pending request for this user');
     if ('session' in visitor && !(await isCsrfToken(c.env, tenant, visitor.session, form.get('csrf')))) {
@@ -171,12 +182,18 @@ route(device, '/list', {
   },
 });
 
-// The live connection: a WebSocket to the user's own inbox (hibernating while idle).
+// The live connection: a WebSocket to the user's own inbox (hibernating while idle). A handshake
+// carries the session cookie (SameSite keeps out other sites, not other origins of this site) or, in
+// development, the login hint, so only the page's own origin may open one (RFC 6455 §10.2,
+// cross-site WebSocket hijacking); a browser always sends Origin on a handshake (§4.1), so none is refused.
 route(device, '/live', {
   GET: async (c) => {
+    if (c.req.header('Upgrade') !== 'websocket') throw invalidRequest('Expected a WebSocket upgrade');
+    if (c.req.header('Origin') !== new URL(c.req.url).origin) {
+      throw foreignOrigin('The live connection must come from the device page: its Origin is missing or another origin');
+    }
     const visitor = await visitorOf(c);
     if (!visitor?.user) throw notFound('No session');
-    if (c.req.header('Upgrade') !== 'websocket') throw invalidRequest('Expected a WebSocket upgrade');
     return deviceInboxStub(c.env, c.get('tenant'), visitor.user.sub).fetch(c.req.raw);
   },
 });
@@ -190,17 +207,47 @@ route(device, '/app.js', {
     }),
 });
 
-// A sign-in link from the operator: opens a session and leads to the page. The next step is a
-// same-site navigation (a link and a refresh), so the SameSite=Strict cookie goes with it.
+// A sign-in link from the operator (docs/operations.md, the device page). Opening it changes nothing:
+// it shows whom it signs in and a Sign in button. Signing in is a deliberate POST from that page
+// (same origin, so another site cannot sign a visitor in as someone else), and spends the link: it
+// signs in once. The redirect that follows is same-site, so the SameSite=Strict cookie goes with it.
+const LINK_REFUSED = 'This sign-in link is not valid, or has expired; ask for a new one';
+
+/** The link's grant and its user, when the link verifies and its user is still the one it names. */
+async function linkOf(c: Context<AppEnv>, token: string, now: number): Promise<{ link: DeviceLink; user: UserRecord }> {
+  const tenant = c.get('tenant');
+  const link = await verifyDeviceLink(c.env, tenant, token, now);
+  const user = link && (await getUser(c.env, tenant, link.sub));
+  if (!link || !user || user.incarnation !== link.userIncarnation) throw invalidRequest(LINK_REFUSED);
+  return { link, user };
+}
+
 route(device, '/session', {
   GET: async (c) => {
+    const tenantId = c.get('tenantId');
+    const token = c.req.query('token') ?? '';
+    const { user } = await linkOf(c, token, nowSeconds());
+    const name = typeof user.claims.name === 'string' && user.claims.name !== '' ? user.claims.name : user.sub;
+    const nonce = randomToken(16);
+    const body = html`<h1>Sign in to your device</h1>
+<p id="whom">This link signs you in as <strong>${name}</strong>, to see and answer your pending requests. It works once.</p>
+<form method="post" action="/${tenantId}/device/session">
+<input type="hidden" name="token" value="${token}">
+<button type="submit" aria-describedby="whom">Sign in</button>
+</form>`;
+    // The script only keeps a double click from sending the form twice; without it the form works.
+    return c.html(layout('Sign in', nonce, body, `/${tenantId}/device/app.js`), 200, pageHeaders(nonce));
+  },
+  POST: async (c) => {
     const tenant = c.get('tenant');
+    const form = await parseForm(c);
+    form.assertWellFormed();
+    assertSameOrigin(c, 'Signing in must come from the page the sign-in link opens');
     const now = nowSeconds();
-    const link = await verifyDeviceLink(c.env, tenant, c.req.query('token') ?? '', now);
-    const user = link && (await getUser(c.env, tenant, link.sub));
-    if (!link || !user || user.incarnation !== link.userIncarnation) {
-      throw invalidRequest('This sign-in link is not valid, or has expired; ask for a new one');
-    }
+    const { link } = await linkOf(c, form.get('token') ?? '', now);
+    // Spent at every location at once (a Durable Object, docs/storage.md), after every check passed.
+    const spent = await spendJti(c.env, tenant.id, DEVICE_LINK_REPLAY_NAMESPACE, link.jti, link.exp * 1000);
+    if (spent.status === 'replayed') throw invalidRequest('This sign-in link was already used; ask for a new one');
     const { cookie } = await openDeviceSession(c.env, tenant, link, now);
     setCookie(c, SESSION_COOKIE, cookie, {
       path: `/${tenant.id}/device`,
@@ -209,9 +256,6 @@ route(device, '/session', {
       sameSite: 'Strict',
       maxAge: DEVICE_SESSION_TTL_S,
     });
-    const nonce = randomToken(16);
-    const target = `/${tenant.id}/device`;
-    const body = html`<h1>You are signed in</h1><p><a href="${target}">Show my requests</a></p>`;
-    return c.html(layout('Signed in', nonce, body), 200, { ...pageHeaders(nonce), Refresh: `0; url=${target}` });
+    return c.redirect(`/${tenant.id}/device`, 303);
   },
 });

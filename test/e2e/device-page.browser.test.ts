@@ -1,7 +1,7 @@
 // End-to-end: the device page (GET/POST /{tenant}/device) in a real browser. Debian's Chromium,
-// driven by playwright-core (which never downloads a browser of its own), signs in, approves or
-// denies a pending request by clicking its buttons, and the relying party then polls the token
-// endpoint over plain fetch. JavaScript is off in the browser throughout: the page is server-rendered
+// driven by playwright-core (which never downloads a browser of its own), signs in (by login hint,
+// or with the operator's link and its Sign in button), approves or denies a pending request by
+// clicking its buttons, and the relying party then polls the token endpoint over plain fetch. JavaScript is off in the browser throughout: the page is server-rendered
 // HTML forms and must work without it. Like poll-flow.test.ts, this file owns its `wrangler dev`
 // (see startWrangler in ./server.ts) and makes its admin and relying-party calls through ./http.ts.
 //
@@ -114,6 +114,15 @@ if (!haveChromium && inCI) {
       await context?.close();
     });
 
+    /** Clicks `button` in `p` and returns the answer to the POST it sends to `path` below the tenant. */
+    async function clickToPost(p: Page, button: ReturnType<Page['locator']>, path: string) {
+      const [post] = await Promise.all([
+        p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/${TENANT}${path}`),
+        button.click(),
+      ]);
+      return post;
+    }
+
     /** Opens the device page, signs in through its form, and returns the card showing `bindingMessage`. */
     async function signInAndFindCard(bindingMessage: string) {
       const landing = await page.goto(`${server.origin}/${TENANT}/device`);
@@ -145,10 +154,7 @@ if (!haveChromium && inCI) {
     /** Clicks `button` in the card, checks the 303 and the page it leads back to. */
     async function decide(card: ReturnType<Page['locator']>, requestId: string, button: 'Approve' | 'Deny') {
       const decision = button === 'Approve' ? 'approved' : 'denied';
-      const [post] = await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/${TENANT}/device`),
-        card.getByRole('button', { name: button }).click(),
-      ]);
+      const post = await clickToPost(page, card.getByRole('button', { name: button }), '/device');
       expect(post.status(), await post.text().catch(() => '')).toBe(303);
       await page.waitForURL((url) => url.searchParams.get('done') === decision);
       const url = new URL(page.url());
@@ -203,29 +209,45 @@ if (!haveChromium && inCI) {
       expect(body).toMatchObject({ error: 'access_denied' });
     });
 
-    // The live page, with JavaScript on: signed in with the operator's link (a session cookie).
+    /** Opens a new sign-in link from the operator in `p` and presses its Sign in button; returns the link. */
+    async function signInWithLink(p: Page): Promise<string> {
+      const { url } = await adminCall(server.origin, 'POST', `/tenants/${TENANT}/users/carol/device-link`, {}, 201);
+      const opened = await p.goto(url as string);
+      expect(opened?.status()).toBe(200);
+      expect(await p.title()).toBe('Sign in');
+      expect(await p.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in to your device');
+      const post = await clickToPost(p, p.getByRole('button', { name: 'Sign in' }), '/device/session');
+      expect(post.status(), await post.text().catch(() => '')).toBe(303);
+      await p.waitForURL((u) => u.pathname === `/${TENANT}/device` && u.search === '');
+      expect(await p.title()).toBe('Your pending requests');
+      return url as string;
+    }
+
+    // The live page, with JavaScript on: signed in with the operator's link (a session cookie). `frames`
+    // collects what the page's WebSocket receives, so a test can see the socket open and speak.
     async function livePage(options: Parameters<Browser['newContext']>[0] = {}) {
       const live = await browser.newContext({ viewport: { width: 420, height: 900 }, ...options });
       const p = await live.newPage();
       p.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(message.text());
       });
-      const { url } = await adminCall(server.origin, 'POST', `/tenants/${TENANT}/users/carol/device-link`, {}, 201);
-      await p.goto(url as string);
-      await p.waitForURL((u) => u.pathname === `/${TENANT}/device` && u.search === '');
-      expect(await p.title()).toBe('Your pending requests');
-      return { live, p };
+      const frames: string[] = [];
+      p.on('websocket', (ws) => ws.on('framereceived', (frame) => frames.push(String(frame.payload))));
+      await signInWithLink(p);
+      return { live, p, frames };
     }
 
     const cardOf = (p: Page, bindingMessage: string) => p.locator('section.request', { hasText: bindingMessage });
 
     test('live: a request made by an RP appears on the open page without a reload, a click approves it, and the RP gets tokens', async () => {
-      const { live, p } = await livePage();
+      const { live, p, frames } = await livePage();
       let navigations = 0;
       p.on('framenavigated', () => navigations++);
       const authReqId = await startBackchannel(issuer, client, LOGIN_HINT, 'LIVE 1');
       const card = cardOf(p, 'LIVE 1');
       await card.waitFor({ timeout: 10_000 });
+      // The page's own origin opened the socket, and the inbox spoke on it.
+      await expect.poll(() => frames, { timeout: 10_000 }).toContain('changed');
       expect(navigations).toBe(0);
       expect(await p.locator('#announce').textContent()).toBe('A new request arrived.');
       expect(await card.locator('.countdown').textContent()).toMatch(/^\d+:\d\d$/);
@@ -275,6 +297,19 @@ if (!haveChromium && inCI) {
       await live.close();
     });
 
+    test('with JavaScript off, a sign-in link signs in once, by its button', async () => {
+      const url = await signInWithLink(page);
+      expect(await page.getByRole('note').count()).toBe(0);
+      await page.screenshot({ path: join(shots, 'device-page-signed-in.png'), fullPage: true });
+      // The same link again: its page still opens, and signing in is refused.
+      await page.goto(url);
+      const again = await clickToPost(page, page.getByRole('button', { name: 'Sign in' }), '/device/session');
+      expect(again.status()).toBe(400);
+      expect(await again.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/already used/) });
+      // The browser reports that refused navigation, and nothing else.
+      expect(consoleErrors).toEqual([expect.stringMatching(/status of 400/)]);
+    });
+
     test('without a session the page shows no request', async () => {
       await startBackchannel(issuer, client, LOGIN_HINT, 'NOBODY SEES');
       const anonymous = await browser.newContext();
@@ -286,19 +321,34 @@ if (!haveChromium && inCI) {
       await anonymous.close();
     });
 
-    test('an axe-core scan of the page with a pending request finds no serious or critical violation', async () => {
+    /** The serious and critical violations an axe-core scan finds on `p` (whose context bypasses the CSP). */
+    async function axeViolations(p: Page) {
       const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-      // The page's CSP admits no injected script, so the scanning context bypasses it.
-      const { live, p } = await livePage({ bypassCSP: true });
-      await startBackchannel(issuer, client, LOGIN_HINT, 'AXE CHECK');
-      await cardOf(p, 'AXE CHECK').waitFor({ timeout: 10_000 });
       await p.addScriptTag({ content: axeSource });
       const violations = (await p.evaluate(async () => {
         const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string }[] }> } }).axe;
         return (await axe.run()).violations.map(({ id, impact, help }) => ({ id, impact, help }));
       })) as { id: string; impact: string; help: string }[];
-      expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+      return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    }
+
+    test('an axe-core scan of the page with a pending request finds no serious or critical violation', async () => {
+      // The page's CSP admits no injected script, so the scanning context bypasses it.
+      const { live, p } = await livePage({ bypassCSP: true });
+      await startBackchannel(issuer, client, LOGIN_HINT, 'AXE CHECK');
+      await cardOf(p, 'AXE CHECK').waitFor({ timeout: 10_000 });
+      expect(await axeViolations(p)).toEqual([]);
       await live.close();
+    });
+
+    test('an axe-core scan of the sign-in link’s page finds no serious or critical violation', async () => {
+      const scanning = await browser.newContext({ bypassCSP: true });
+      const p = await scanning.newPage();
+      const { url } = await adminCall(server.origin, 'POST', `/tenants/${TENANT}/users/carol/device-link`, {}, 201);
+      await p.goto(url as string);
+      expect(await p.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+      expect(await axeViolations(p)).toEqual([]);
+      await scanning.close();
     });
   });
 }

@@ -35,14 +35,42 @@ export async function tenantRef(tenantId: string): Promise<TenantRef & TenantPla
   return { id: tenant.id, incarnation: tenant.incarnation, settings: { jurisdiction: tenant.settings.jurisdiction } };
 }
 
-/** A device-page session for the user, from the operator's sign-in link: the Cookie header to send. */
-export async function deviceSession(tenant: string, sub = 'alice'): Promise<string> {
+/** A new sign-in link for the user from the operator, as a path and query below ORIGIN. */
+export async function deviceLink(tenant: string, sub = 'alice'): Promise<string> {
   const link = await admin(`/tenants/${tenant}/users/${encodeURIComponent(sub)}/device-link`, 'POST');
   if (link.status !== 201) throw new Error(`device-link: ${link.status} ${await link.text()}`);
   const url = new URL(((await link.json()) as { url: string }).url);
-  const res = await call(`${url.pathname}${url.search}`);
+  return `${url.pathname}${url.search}`;
+}
+
+/** The form the link's page shows: where it posts, and the fields it carries. */
+export async function linkPageForm(path: string): Promise<{ action: string; fields: Record<string, string> }> {
+  const res = await call(path);
+  const html = await res.text();
+  const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+  const token = /<input type="hidden" name="token" value="([^"]+)">/.exec(html)?.[1];
+  if (res.status !== 200 || !action || !token) throw new Error(`sign-in link page: ${res.status} ${html}`);
+  return { action, fields: { token } };
+}
+
+/** Posts the link page's form as the browser does when the user presses Sign in (same origin). */
+export const postSignIn = (action: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  call(action, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'same-origin', Origin: ORIGIN, ...headers },
+    body: new URLSearchParams(fields),
+    redirect: 'manual',
+  });
+
+/**
+ * A device-page session for the user, from the operator's sign-in link: opens the link, presses Sign
+ * in (a POST from the link's page), and returns the Cookie header to send.
+ */
+export async function deviceSession(tenant: string, sub = 'alice'): Promise<string> {
+  const { action, fields } = await linkPageForm(await deviceLink(tenant, sub));
+  const res = await postSignIn(action, fields);
   const cookie = res.headers.get('Set-Cookie')?.split(';')[0];
-  if (res.status !== 200 || !cookie) throw new Error(`device session: ${res.status} ${await res.text()}`);
+  if (res.status !== 303 || !cookie) throw new Error(`device session: ${res.status} ${await res.text()}`);
   return cookie;
 }
 

@@ -13,8 +13,8 @@ import { SUB, describeUser, getUser, putUser, userInputSchema } from '../../user
 
 export const users = new Hono<AppEnv>();
 
-// A sign-in link for the device page (issue 12), for the operator to send the user: it opens a
-// session on the tenant's device page for DEVICE_LINK_TTL_S.
+// A sign-in link for the device page (issue 12), for the operator to send the user: within
+// DEVICE_LINK_TTL_S it opens one session on the tenant's device page (single use, issue 18).
 route(users, '/:tenant/users/:sub/device-link', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
