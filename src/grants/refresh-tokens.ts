@@ -1,5 +1,5 @@
 // What a refresh token is (docs/tokens.md): base64url(grant id ‖ generation ‖ 256 CSPRNG bits ‖ tag),
-// the tag an HMAC-SHA256 of the rest under a key derived per tenant (lib/secrets.ts). The grant's
+// the tag an HMAC-SHA256 of the rest under a key derived per tenant (src/secrets.ts). The grant's
 // object keeps only the current token's hash and generation; the tag tells one of its spent tokens
 // from a forgery (RFC 9700 §4.14.2). Tokens of the earlier shape (grant id ‖ 256 bits) are still read.
 import type { Env } from '../env.ts';

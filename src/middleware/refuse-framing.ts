@@ -1,7 +1,7 @@
 // Nothing below a tenant's device page may be framed (issue 18): every answer, the pages, the list
 // fragment with its forms, the script and every error, says so (RFC 7034; CSP Level 3 frame-ancestors).
 import { createMiddleware } from 'hono/factory';
-import type { AppEnv } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
 
 const FRAME_ANCESTORS = "frame-ancestors 'none'";
 

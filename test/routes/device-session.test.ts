@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { base64url, fromBase64url, utf8 } from '../../src/lib/encoding.ts';
-import { keyedDigest } from '../../src/lib/secrets.ts';
+import { keyedDigest } from '../../src/secrets.ts';
 import {
   ORIGIN,
   admin,
