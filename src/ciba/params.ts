@@ -2,10 +2,16 @@
 // form, or the claims of a signed request object (CIBA §7.1.1). Both are read into one shape, so
 // the checks that follow do not care which it was.
 import { invalidAuthorizationDetails, invalidRequest } from '../errors.ts';
-import type { FormParams } from '../http/form.ts';
 import { plainToken } from '../lib/error-text.ts';
 import { parseJson } from '../lib/json.ts';
 import { MAX_AUTHORIZATION_DETAILS_DEPTH } from './checks.ts';
+
+/** What a backchannel request's form gives: one value, every value, every name (the route's form reader fits it). */
+export interface FormValues {
+  get(name: string): string | undefined;
+  getAll(name: string): string[];
+  names(): string[];
+}
 
 export interface BackchannelParams {
   scope?: string;
@@ -39,7 +45,7 @@ const STRING_PARAMS = [
 const CLIENT_AUTHENTICATION = new Set(['client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'request']);
 
 /** Reads the parameters of a form-encoded request. */
-export function paramsFromForm(form: FormParams): BackchannelParams {
+export function paramsFromForm(form: FormValues): BackchannelParams {
   const params: BackchannelParams = { resource: form.getAll('resource') };
   for (const name of STRING_PARAMS) {
     const value = form.get(name);
@@ -62,7 +68,7 @@ export function paramsFromForm(form: FormParams): BackchannelParams {
 }
 
 /** CIBA §7.1.1: with a request object, nothing but client authentication may stand outside it. */
-export function assertOnlyClientAuthentication(form: FormParams): void {
+export function assertOnlyClientAuthentication(form: FormValues): void {
   // An empty parameter counts as absent (RFC 6749 §3.1), here as everywhere.
   const outside = form.names().find((name) => !CLIENT_AUTHENTICATION.has(name) && form.getAll(name).length > 0);
   if (outside !== undefined) {

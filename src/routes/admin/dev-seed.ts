@@ -9,7 +9,7 @@ import { getClient, registerClient } from '../../clients/store.ts';
 import { parseClientMetadata } from '../../clients/metadata.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { upsertTenant } from '../../tenants/operations.ts';
+import { upsertTenant } from '../../cascades/tenants.ts';
 import { getTenant, parseTenantSettings } from '../../tenants/store.ts';
 import { getUser, putUser } from '../../users/store.ts';
 import { CIBA_GRANT_TYPE } from '../../vocabulary.ts';

@@ -7,7 +7,7 @@ import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { getKeySet, rotateKey, tokenTtlOf, type KeySet } from '../../keys/store.ts';
 import { nowSeconds } from '../../lib/time.ts';
-import { removeTenant, resealTenant, upsertTenant } from '../../tenants/operations.ts';
+import { removeTenant, resealTenant, upsertTenant } from '../../cascades/tenants.ts';
 import { parseTenantSettings, type TenantRecord } from '../../tenants/store.ts';
 
 export const tenants = new Hono<AppEnv>();

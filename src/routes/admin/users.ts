@@ -8,7 +8,7 @@ import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { nowSeconds } from '../../lib/time.ts';
 import { DEVICE_LINK_TTL_S, deviceLinkToken } from '../../device/session.ts';
-import { removeUser } from '../../users/operations.ts';
+import { removeUser } from '../../cascades/users.ts';
 import { SUB, describeUser, getUser, putUser, userInputSchema } from '../../users/store.ts';
 
 export const users = new Hono<AppEnv>();

@@ -3,7 +3,7 @@
 import type { Env } from '../env.ts';
 import { authenticatorFor } from '../authenticators/index.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { deleteUser } from './store.ts';
+import { deleteUser } from '../users/store.ts';
 
 /** Deletes a user; false when there was none. A later user with the same sub inherits nothing. */
 export async function removeUser(env: Env, tenant: TenantRecord, sub: string): Promise<boolean> {

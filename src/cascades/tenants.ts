@@ -6,7 +6,7 @@ import { getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from 
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { resealSecret, sealSecret } from '../secrets.ts';
-import { sweepTenant } from './sweeper.ts';
+import { sweepTenant } from '../tenants/sweeper.ts';
 import {
   WEBHOOK_SECRETS,
   deleteTenant,
@@ -15,7 +15,7 @@ import {
   type StoredAuthenticator,
   type TenantRecord,
   type TenantSettingsInput,
-} from './store.ts';
+} from '../tenants/store.ts';
 
 /** The authenticator to store: a webhook secret sealed, or the stored one kept when none is given. */
 async function storedAuthenticator(
