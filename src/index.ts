@@ -4,7 +4,7 @@ import { app } from './app.ts';
 export { AuthRequest } from './ciba/auth-request.ts';
 export { DeviceInbox } from './authenticators/device-inbox.ts';
 export { ReplayGuard } from './replay/guard.ts';
-export { TokenGrant } from './grants/token-grant.ts';
+export { TokenGrant } from './tokens/family.ts';
 export { TenantSweeper } from './tenants/sweeper.ts';
 export { UserGuard } from './users/user-guard.ts';
 

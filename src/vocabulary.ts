@@ -36,9 +36,15 @@ export const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 export const BEARER_AUTHORIZATION = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** A JSON value, as JSON.parse gives it (and Durable Object RPC can carry). */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | JsonArray | JsonObject;
+export interface JsonObject {
+  [key: string]: Json;
+}
+export interface JsonArray extends Array<Json> {}
 /** One authorization detail (RFC 9396 §2): an object with a type, and the common members well typed. */
-export type AuthorizationDetail = { type: string; [member: string]: Json };
+export interface AuthorizationDetail extends JsonObject {
+  type: string;
+}
 
 /** The endpoints under a tenant's issuer (docs/protocol.md §1), as the app mounts them and discovery names them. */
 export const ENDPOINTS = {

@@ -7,9 +7,8 @@ import { getSigningKey } from '../keys/store.ts';
 import { openSecret, sealSecret } from '../secrets.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { getTenant } from '../tenants/store.ts';
-import { isCurrentUser } from '../users/store.ts';
-import { redeemedGrantOf, type AttemptResult, type AuthRequestState, type Delivery, type Outbox } from './state.ts';
-import { issueRedeemedGrant } from './tokens.ts';
+import { redeemedOf, type AttemptResult, type AuthRequestState, type Delivery, type Outbox } from './state.ts';
+import { issueTokens } from '../tokens/issue.ts';
 
 /** The purpose delivery secrets and pushed tokens are sealed under (docs/storage.md). */
 export const DELIVERY_SECRETS = 'delivery secrets';
@@ -35,19 +34,17 @@ export async function mintPushTokens(env: Env, state: AuthRequestState): Promise
   const tenant = await getTenant(env, state.tenantId);
   if (!tenant || tenant.incarnation !== state.tenantIncarnation) return { status: 'abandon', reason: 'tenant deleted' };
   if (!state.delivery || !state.approval || state.sub === undefined) return { status: 'abandon', reason: 'nothing to push' };
-  if (state.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, state.sub, state.userIncarnation))) {
-    return { status: 'abandon', reason: 'user deleted' };
-  }
   const client = await getClient(env, tenant, state.clientId);
   if (!client) return { status: 'abandon', reason: 'client deleted' };
   const { authReqId } = await openSecrets(env, state.tenantId, state.delivery);
   const key = await getSigningKey(env, tenant);
-  const grant = redeemedGrantOf(state, state.sub, state.approval);
-  const tokens = await issueRedeemedGrant(env, key, tenant, state.issuer, client, grant, nowSeconds(), {
-    claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId },
-    atHash: true,
-  });
-  const body = JSON.stringify({ ...tokens, auth_req_id: authReqId });
+  const extras = { claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId }, atHash: true };
+  const issued = await issueTokens(
+    { env, tenant, issuer: state.issuer, client, key, now: nowSeconds(), extras },
+    redeemedOf(state, state.sub, state.approval),
+  );
+  if (issued.status === 'refused') return { status: 'abandon', reason: issued.reason };
+  const body = JSON.stringify({ ...issued.tokens, auth_req_id: authReqId });
   return { status: 'minted', bodyJwe: await sealSecret(env, DELIVERY_SECRETS, state.tenantId, body) };
 }
 

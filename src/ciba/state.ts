@@ -1,16 +1,11 @@
 // The CIBA request lifecycle as pure functions: pending → approved | denied → redeemed, or expired.
 // Time comes in as an argument (epoch milliseconds); the Durable Object only loads, calls, saves.
 
+import type { Authentication, Consent } from '../consent.ts';
+import type { Redeemed } from '../tokens/issue.ts';
+
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'redeemed' | 'expired' | 'cancelled';
 
-/** What the authenticator reported when the user approved (contract §5). */
-export interface Approval {
-  authenticationMethod: string;
-  acr?: string;
-  amr?: string[];
-  /** Epoch seconds. */
-  authTime: number;
-}
 
 export interface TimelineEvent {
   /** Epoch milliseconds. */
@@ -75,7 +70,7 @@ export interface AuthRequestState {
   interval: number;
   lastPollAt?: number;
   status: RequestStatus;
-  approval?: Approval;
+  approval?: Authentication;
   delivery?: Delivery;
   outbox?: Outbox;
   timeline: TimelineEvent[];
@@ -101,20 +96,6 @@ export interface PollInput {
   phase?: 'hold' | 'resumed';
 }
 
-/** The grant a redeemed request hands to the token endpoint. */
-export interface RedeemedGrant {
-  requestId: string;
-  sub: string;
-  userIncarnation?: string;
-  claimsJson?: string;
-  scope: string;
-  resource?: string[];
-  authorizationDetailsJson?: string;
-  bindingMessage?: string;
-  clientId: string;
-  approval: Approval;
-}
-
 export type PollOutcome =
   | { status: 'pending' }
   | { status: 'held'; until: number }
@@ -122,10 +103,10 @@ export type PollOutcome =
   | { status: 'denied' }
   | { status: 'expired' }
   | { status: 'invalid_grant'; reason: string }
-  | { status: 'approved'; grant: RedeemedGrant };
+  | { status: 'approved'; grant: Redeemed };
 
 export type DecisionInput =
-  | { ok: true; status: 'approved'; approval: Approval; displayHash?: string }
+  | { ok: true; status: 'approved'; approval: Authentication; displayHash?: string }
   | { ok: true; status: 'denied' }
   | { ok: false; description: string };
 
@@ -238,18 +219,29 @@ export function record(
 const isPastExpiry = (state: AuthRequestState, now: number) => now >= state.expiresAt;
 
 /** What an approved request hands over for its tokens: by poll, or to push delivery. */
-export function redeemedGrantOf(state: AuthRequestState, sub: string, approval: Approval): RedeemedGrant {
+export function redeemedOf(state: AuthRequestState, sub: string, authentication: Authentication): Redeemed {
   return {
     requestId: state.requestId,
+    clientId: state.clientId,
     sub,
     ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
     ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
+    consent: consentOf(state),
+    authentication,
+  };
+}
+
+/** The consent the request asked for, as its state holds it. */
+export function consentOf(state: AuthRequestState): Consent {
+  return {
     scope: state.scope,
     ...(state.resource ? { resource: state.resource } : {}),
-    ...(state.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: state.authorizationDetailsJson } : {}),
+    ...(state.authorizationDetailsJson !== undefined
+      ? { authorizationDetails: JSON.parse(state.authorizationDetailsJson) as Consent['authorizationDetails'] }
+      : {}),
     ...(state.bindingMessage !== undefined ? { bindingMessage: state.bindingMessage } : {}),
-    clientId: state.clientId,
-    approval,
+    ...(state.acrValues ? { acrValues: state.acrValues } : {}),
+    ...(state.displayHash !== undefined ? { displayHash: state.displayHash } : {}),
   };
 }
 
@@ -288,7 +280,7 @@ export function poll(
       next,
       outcome: {
         status: 'approved',
-        grant: redeemedGrantOf(state, state.sub, state.approval),
+        grant: redeemedOf(state, state.sub, state.approval),
       },
     };
   }

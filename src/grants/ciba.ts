@@ -10,11 +10,10 @@ import {
   unauthorizedClient,
 } from '../errors.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
-import { issueRedeemedGrant } from '../ciba/tokens.ts';
+import { issueTokens } from '../tokens/issue.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
-import { isCurrentUser } from '../users/store.ts';
 import { CIBA_GRANT_TYPE } from '../vocabulary.ts';
 
 export const cibaGrant: Grant = {
@@ -50,12 +49,10 @@ export const cibaGrant: Grant = {
       case 'invalid_grant':
         throw refuse(outcome.reason);
       case 'approved': {
-        const { grant } = outcome;
-        // The grant is spent either way: a user deleted since the request was opened gets nothing.
-        if (grant.userIncarnation !== undefined && !(await isCurrentUser(env, tenant, grant.sub, grant.userIncarnation))) {
-          throw refuse('the user was deleted after the request was opened');
-        }
-        return issueRedeemedGrant(env, key, tenant, issuer, client, grant, nowSeconds());
+        // The approval is spent either way: one no longer good to issue for gets nothing.
+        const issued = await issueTokens({ env, tenant, issuer, client, key, now: nowSeconds() }, outcome.grant);
+        if (issued.status === 'refused') throw refuse(issued.reason);
+        return issued.tokens;
       }
     }
   },

@@ -6,11 +6,11 @@ import { invalidRequest, invalidScope } from '../errors.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { nowSeconds } from '../lib/time.ts';
-import { grantToMint, mintTokenResponse } from '../tokens/token-response.ts';
+import { familyToMint, mintTokenResponse } from '../tokens/token-response.ts';
 import { plainToken } from '../lib/error-text.ts';
-import { grantStanding } from './standing.ts';
-import { MAX_GENERATION, mintRefreshToken, presentRefreshToken } from './refresh-tokens.ts';
-import { grantStub } from './token-grant.ts';
+import { grantStanding } from '../tokens/standing.ts';
+import { MAX_GENERATION, mintRefreshToken, presentRefreshToken } from '../tokens/refresh-tokens.ts';
+import { grantStub } from '../tokens/family.ts';
 import { SCOPE_TOKEN } from '../vocabulary.ts';
 
 
@@ -53,7 +53,7 @@ export const refreshTokenGrant: Grant = {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
       throw refuse('the user or the client was deleted');
     }
-    const minted = { ...grantToMint(grant, issuer, client.clientId, outcome.scope, grantId), refreshToken: next };
+    const minted = { ...familyToMint(grant, issuer, outcome.scope), refreshToken: next };
     return mintTokenResponse(key, tenant.settings, minted, nowSeconds());
   },
 };

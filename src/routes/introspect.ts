@@ -6,9 +6,9 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
-import { grantStanding } from '../grants/standing.ts';
-import { grantIdOfRefreshToken } from '../grants/refresh-tokens.ts';
-import { grantStub } from '../grants/token-grant.ts';
+import { grantStanding } from '../tokens/standing.ts';
+import { grantIdOfRefreshToken } from '../tokens/refresh-tokens.ts';
+import { grantStub } from '../tokens/family.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
@@ -41,14 +41,14 @@ route(introspect, '/', {
         {
           active: true,
           token_type: 'refresh_token',
-          scope: grant.scope,
+          scope: grant.consent.scope,
           client_id: grant.clientId,
           sub: grant.sub,
           iss: issuer,
           exp: Math.floor(grant.expiresAt / 1000),
-          ...(grant.resource ? { aud: resourceAudience(grant.resource) } : {}),
-          ...(grant.bindingMessage !== undefined ? { binding_message: grant.bindingMessage } : {}),
-          ...(grant.authorizationDetailsJson !== undefined ? { authorization_details: JSON.parse(grant.authorizationDetailsJson) } : {}),
+          ...(grant.consent.resource ? { aud: resourceAudience(grant.consent.resource) } : {}),
+          ...(grant.consent.bindingMessage !== undefined ? { binding_message: grant.consent.bindingMessage } : {}),
+          ...(grant.consent.authorizationDetails ? { authorization_details: grant.consent.authorizationDetails } : {}),
         },
         200,
         noStoreHeaders,

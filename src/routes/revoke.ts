@@ -4,8 +4,8 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
-import { presentRefreshToken } from '../grants/refresh-tokens.ts';
-import { grantStub } from '../grants/token-grant.ts';
+import { presentRefreshToken } from '../tokens/refresh-tokens.ts';
+import { grantStub } from '../tokens/family.ts';
 import { authenticateClient } from '../http/client-auth.ts';
 import { parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';

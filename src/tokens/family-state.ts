@@ -3,7 +3,7 @@
 // its current refresh token (constant space, however often it rotates), rotates it on every use, and
 // is revoked whole when a spent one comes back (RFC 9700 §4.14) or when the client revokes any of its
 // tokens (RFC 7009). Time comes in as an argument.
-import type { Approval } from '../ciba/state.ts';
+import type { Authentication, Consent } from '../consent.ts';
 
 export interface GrantState {
   grantId: string;
@@ -17,14 +17,10 @@ export interface GrantState {
   userIncarnation?: string;
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
   claimsJson?: string;
-  /** The scope granted; a refresh may narrow what it asks for, never widen this. */
-  scope: string;
-  /** RFC 8707 and RFC 9396, as granted: every access token of the grant carries them. */
-  resource?: string[];
-  authorizationDetailsJson?: string;
-  /** Contract §8: what the user saw, carried by every token of the grant. */
-  bindingMessage?: string;
-  approval: Approval;
+  /** What the user consented to: every token of the grant carries it; a refresh may narrow the scope it asks for, never widen it. */
+  consent: Consent;
+  /** How the user authenticated when they approved. */
+  authentication: Authentication;
   /** SHA-256 of the refresh token that may be used next; absent when the client has no refresh grant. */
   refreshHash?: string;
   /**
@@ -43,6 +39,33 @@ export interface GrantState {
   createdAt: number;
   /** When refresh tokens stop working (epoch ms); access tokens may outlive it by their lifetime. */
   expiresAt: number;
+}
+
+/** A grant as stored before its consent and authentication were named (docs/storage.md): flat members. */
+interface EarlierGrantState extends Omit<GrantState, 'consent' | 'authentication'> {
+  scope: string;
+  resource?: string[];
+  authorizationDetailsJson?: string;
+  bindingMessage?: string;
+  approval: Authentication;
+}
+
+/** Reads a stored grant of either shape as the current one; the next write stores the current shape. */
+export function upgradeFamily(stored: GrantState | EarlierGrantState | undefined): GrantState | undefined {
+  if (stored === undefined || 'consent' in stored) return stored;
+  const { scope, resource, authorizationDetailsJson, bindingMessage, approval, ...rest } = stored;
+  return {
+    ...rest,
+    consent: {
+      scope,
+      ...(resource ? { resource } : {}),
+      ...(authorizationDetailsJson !== undefined
+        ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
+        : {}),
+      ...(bindingMessage !== undefined ? { bindingMessage } : {}),
+    },
+    authentication: approval,
+  };
 }
 
 /** Who is asking: the grant answers only to its own tenant incarnation and, where said, client. */
@@ -112,7 +135,7 @@ export function refresh(
   if (standing === 'unknown') return { outcome: { status: 'invalid_grant', reason: 'unknown refresh token' } };
   if (state.status !== 'active') return { outcome: { status: 'invalid_grant', reason: 'the grant was revoked' } };
   if (now >= state.expiresAt) return { outcome: { status: 'invalid_grant', reason: 'the refresh token expired' } };
-  const granted = state.scope.split(' ');
+  const granted = state.consent.scope.split(' ');
   const wider = input.scope?.find((s) => !granted.includes(s));
   if (wider !== undefined) return { outcome: { status: 'invalid_scope', scope: wider } };
   const next: GrantState = {
@@ -122,7 +145,7 @@ export function refresh(
     // The last token of the earlier shape joins its record's list, which then never grows again.
     ...(input.token.generation === 0 ? { spentHashes: [...(state.spentHashes ?? []), input.token.hash] } : {}),
   };
-  return { next, outcome: { status: 'rotated', grant: next, scope: input.scope?.join(' ') ?? state.scope } };
+  return { next, outcome: { status: 'rotated', grant: next, scope: input.scope?.join(' ') ?? state.consent.scope } };
 }
 
 /**

@@ -3,7 +3,6 @@
 // revocation ask it whether the grant still stands; refresh tokens lead to it like auth_req_ids do.
 import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
-import type { RedeemedGrant } from '../ciba/state.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import { randomBytes, sha256 } from '../lib/crypto.ts';
 import { base64url } from '../lib/encoding.ts';
@@ -11,6 +10,7 @@ import type { TenantRecord } from '../tenants/store.ts';
 import { placed, type TenantPlace } from '../tenants/ref.ts';
 import {
   isActive,
+  upgradeFamily,
   refresh,
   revoke,
   type GrantCaller,
@@ -18,15 +18,17 @@ import {
   type PresentedRefresh,
   type RefreshOutcome,
   type Transition,
-} from './grant-state.ts';
+} from './family-state.ts';
 import { mintRefreshToken } from './refresh-tokens.ts';
+import type { Redeemed } from './issue.ts';
+import { REFRESH_TOKEN_GRANT_TYPE } from '../vocabulary.ts';
 
 export const STATE_KEY = 'grant';
 const GRANT_ID_BYTES = 16;
 
 export class TokenGrant extends DurableObject<Env> {
   #load(): GrantState | undefined {
-    return this.ctx.storage.kv.get<GrantState>(STATE_KEY);
+    return upgradeFamily(this.ctx.storage.kv.get<Parameters<typeof upgradeFamily>[0]>(STATE_KEY));
   }
 
   #apply<O>(transition: Transition<O>): O {
@@ -84,44 +86,44 @@ export function grantStub(env: Env, tenant: TenantPlace, grantId: string) {
 }
 
 /**
- * Opens the grant of a redeemed approval: its object holds the grant until its refresh tokens expire
- * (or, without the refresh_token grant, its access token) and is deleted once no token of it can
- * live. Returns the grant id and, for a client with the refresh_token grant, the first refresh token.
+ * Opens the grant family of a redeemed request: its object holds the grant until its refresh tokens
+ * expire (or, without the refresh_token grant, its access token) and is deleted once no token of it
+ * can live. Returns the family and, for a client with the refresh_token grant, the first refresh token.
  */
-export async function openGrant(
+export async function openFamily(
   env: Env,
   tenant: TenantRecord,
   issuer: string,
   client: ClientRecord,
-  grant: Pick<RedeemedGrant, 'sub' | 'userIncarnation' | 'claimsJson' | 'scope' | 'resource' | 'authorizationDetailsJson' | 'bindingMessage' | 'approval'>,
+  redeemed: Redeemed,
   now: number,
-): Promise<{ grantId: string; refreshToken?: string }> {
+): Promise<{ family: GrantState; refreshToken?: string }> {
   const grantId = newGrantId();
-  const refreshToken = client.metadata.grant_types.includes('refresh_token') ? await mintRefreshToken(env, tenant.id, grantId, 1) : undefined;
+  const refreshToken = client.metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE)
+    ? await mintRefreshToken(env, tenant.id, grantId, 1)
+    : undefined;
   const { settings } = tenant;
   const createdAt = now * 1000;
   const expiresAt = createdAt + (refreshToken ? settings.refresh_token_ttl : settings.access_token_ttl) * 1000;
-  const state: GrantState = {
+  const { sub, userIncarnation, claimsJson, consent, authentication } = redeemed;
+  const family: GrantState = {
     grantId,
     tenantId: tenant.id,
     tenantIncarnation: tenant.incarnation,
     issuer,
     clientId: client.clientId,
     ...(client.incarnation !== undefined ? { clientIncarnation: client.incarnation } : {}),
-    sub: grant.sub,
-    ...(grant.userIncarnation !== undefined ? { userIncarnation: grant.userIncarnation } : {}),
-    ...(grant.claimsJson !== undefined ? { claimsJson: grant.claimsJson } : {}),
-    scope: grant.scope,
-    ...(grant.resource ? { resource: grant.resource } : {}),
-    ...(grant.authorizationDetailsJson !== undefined ? { authorizationDetailsJson: grant.authorizationDetailsJson } : {}),
-    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
-    approval: grant.approval,
+    sub,
+    ...(userIncarnation !== undefined ? { userIncarnation } : {}),
+    ...(claimsJson !== undefined ? { claimsJson } : {}),
+    consent,
+    authentication,
     ...(refreshToken ? { refreshHash: await sha256(refreshToken), refreshGeneration: 1 } : {}),
     status: 'active',
     createdAt,
     expiresAt,
   };
   const deleteAt = expiresAt + Math.max(settings.access_token_ttl, settings.id_token_ttl) * 1000;
-  await grantStub(env, tenant, grantId).open(state, deleteAt);
-  return { grantId, ...(refreshToken ? { refreshToken } : {}) };
+  await grantStub(env, tenant, grantId).open(family, deleteAt);
+  return { family, ...(refreshToken ? { refreshToken } : {}) };
 }

@@ -1,27 +1,55 @@
-// Issuing the tokens of a redeemed CIBA grant: the grant is opened in its own Durable Object (so its
-// tokens can be refreshed, introspected and revoked), then the tokens are minted. The token endpoint
-// calls it after the request's object has consumed the approval, and push delivery calls it from
-// that object. No HTTP here.
+// Issuing the tokens of a redeemed request (CIBA §11, §10.3): once the request's object has consumed
+// the approval (design principle 7), the grant family is opened in its own Durable Object (so its
+// tokens can be refreshed, introspected and revoked) and the tokens are minted. The CIBA grant at the
+// token endpoint and push delivery both call issueTokens, which holds the one check that an approval
+// is still good to issue for. No HTTP here.
+import type { Authentication, Consent } from '../consent.ts';
 import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
-import { openGrant } from '../grants/token-grant.ts';
 import type { SigningKey } from '../keys/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
-import { grantToMint, mintTokenResponse, type IdTokenExtras, type TokenResponse } from '../tokens/token-response.ts';
-import type { RedeemedGrant } from './state.ts';
+import { openFamily } from './family.ts';
+import { grantStanding } from './standing.ts';
+import { familyToMint, mintTokenResponse, type IdTokenExtras, type TokenResponse } from './token-response.ts';
 
-/** The token response for an approval already consumed (design principle 7), signed with `key` at `now` (epoch s). */
-export async function issueRedeemedGrant(
-  env: Env,
-  key: SigningKey,
-  tenant: TenantRecord,
-  issuer: string,
-  client: ClientRecord,
-  grant: RedeemedGrant,
-  now: number,
-  extras?: IdTokenExtras,
-): Promise<TokenResponse> {
-  const { grantId, refreshToken } = await openGrant(env, tenant, issuer, client, grant, now);
-  const minted = grantToMint(grant, issuer, grant.clientId, grant.scope, grantId);
-  return mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras);
+/** A request the user approved, consumed exactly once: who approved what, and how. */
+export interface Redeemed {
+  requestId: string;
+  clientId: string;
+  sub: string;
+  /** The directory user's incarnation, when the user came from the directory (docs/storage.md). */
+  userIncarnation?: string;
+  /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
+  claimsJson?: string;
+  consent: Consent;
+  authentication: Authentication;
+}
+
+export type IssueOutcome = { status: 'issued'; tokens: TokenResponse } | { status: 'refused'; reason: string };
+
+/** What issuing needs beside the redeemed request: where, for whom, signed with what key, when. */
+export interface IssueContext {
+  env: Env;
+  tenant: TenantRecord;
+  issuer: string;
+  client: ClientRecord;
+  /** Loaded before the approval was consumed, so a key-store fault cannot burn an approval. */
+  key: SigningKey;
+  /** Epoch seconds. */
+  now: number;
+  extras?: IdTokenExtras;
+}
+
+/**
+ * The token response for an approval already consumed, unless it is no longer good: its user deleted
+ * (or re-created) since the request was opened, or its client gone. The approval is spent either way.
+ */
+export async function issueTokens(context: IssueContext, redeemed: Redeemed): Promise<IssueOutcome> {
+  const { env, tenant, issuer, client, key, now, extras } = context;
+  if (!(await grantStanding(env, tenant, redeemed, client))) {
+    return { status: 'refused', reason: 'the user or the client was deleted after the request was opened' };
+  }
+  const { family, refreshToken } = await openFamily(env, tenant, issuer, client, redeemed, now);
+  const minted = familyToMint(family, issuer, family.consent.scope);
+  return { status: 'issued', tokens: await mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras) };
 }

@@ -7,7 +7,7 @@ import { randomBytes, sha256 } from '../lib/crypto.ts';
 import { base64url, fromBase64url } from '../lib/encoding.ts';
 import { idOfHandle } from '../lib/handles.ts';
 import { keyedDigest, matchesKeyedDigest } from '../secrets.ts';
-import type { PresentedRefresh } from './grant-state.ts';
+import type { PresentedRefresh } from './family-state.ts';
 
 const GRANT_ID_BYTES = 16;
 const GENERATION_BYTES = 4;

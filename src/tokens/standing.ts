@@ -5,7 +5,7 @@ import type { Env } from '../env.ts';
 import { getClient, type ClientRecord } from '../clients/store.ts';
 import type { TenantRef } from '../tenants/ref.ts';
 import { getUser, type UserRecord } from '../users/store.ts';
-import type { GrantState } from './grant-state.ts';
+import type { GrantState } from './family-state.ts';
 
 /** What a standing grant's tokens are still good for: its client, and its directory user when it has one. */
 export interface Standing {

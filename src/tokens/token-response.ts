@@ -7,28 +7,17 @@ import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
 import type { AuthorizationDetail } from '../vocabulary.ts';
+import type { Authentication, Consent } from '../consent.ts';
+import type { GrantState } from './family-state.ts';
 
-/** How the user authenticated, as the authenticator reported it (contract §5). */
-export interface AuthenticationFacts {
-  authenticationMethod: string;
-  acr?: string;
-  amr?: string[];
-  /** Epoch seconds. */
-  authTime: number;
-}
-
-export interface GrantToMint extends AuthenticationFacts {
+/** What one token response is minted from: a family's user, its consent (the scope maybe narrowed) and authentication. */
+export interface TokensToMint {
   issuer: string;
   clientId: string;
   sub: string;
-  scope: string;
-  /** RFC 8707: the access token's audience; the issuer when absent. */
-  resource?: string[];
-  /** Contract §8: the binding message the user saw, a claim of the ID and access tokens. */
-  bindingMessage?: string;
-  /** RFC 9396: returned with the tokens and carried by the access token. */
-  authorizationDetails?: AuthorizationDetail[];
-  /** The grant the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
+  consent: Consent;
+  authentication: Authentication;
+  /** The grant family the tokens belong to: the access token names it (`gid`), so revoking it ends them. */
   grantId: string;
   /** A refresh token to hand out with them, when the client has the refresh_token grant. */
   refreshToken?: string;
@@ -59,57 +48,39 @@ async function halfHashOf(token: string, alg: SigningKey['alg']): Promise<string
   return base64url(digest.subarray(0, digest.length / 2));
 }
 
-/** What a grant (redeemed, or refreshed) holds that its tokens carry, as stored. */
-export interface StoredGrant {
-  sub: string;
-  resource?: string[];
-  authorizationDetailsJson?: string;
-  bindingMessage?: string;
-  approval: AuthenticationFacts;
-}
-
-/**
- * The tokens to mint for a stored grant: its user, what it was approved for and how, for `scope`
- * (a refresh may narrow it), by `clientId`, in grant `grantId`.
- */
-export function grantToMint(grant: StoredGrant, issuer: string, clientId: string, scope: string, grantId: string): GrantToMint {
-  return {
-    issuer,
-    clientId,
-    sub: grant.sub,
-    scope,
-    ...(grant.resource ? { resource: grant.resource } : {}),
-    ...(grant.authorizationDetailsJson !== undefined
-      ? { authorizationDetails: JSON.parse(grant.authorizationDetailsJson) as AuthorizationDetail[] }
-      : {}),
-    ...(grant.bindingMessage !== undefined ? { bindingMessage: grant.bindingMessage } : {}),
-    ...grant.approval,
-    grantId,
-  };
-}
+/** The tokens to mint for a family, for `issuer`, for `scope` (a refresh may narrow the consented one). */
+export const familyToMint = (family: GrantState, issuer: string, scope: string): TokensToMint => ({
+  issuer,
+  clientId: family.clientId,
+  sub: family.sub,
+  consent: { ...family.consent, scope },
+  authentication: family.authentication,
+  grantId: family.grantId,
+});
 
 /** The resources a grant was asked for (RFC 8707 §2) as an `aud` claim: one as a string, more as an array. */
 export const resourceAudience = (resource: string[] | undefined): string | string[] | undefined =>
   !resource ? undefined : resource.length === 1 ? resource[0]! : resource;
 
 /** The access token's `aud` (RFC 8707 §2, RFC 9068 §3): the resources asked for, else the issuer. */
-const audienceOf = ({ resource, issuer }: Pick<GrantToMint, 'resource' | 'issuer'>): string | string[] =>
-  resourceAudience(resource) ?? issuer;
+const audienceOf = ({ consent, issuer }: Pick<TokensToMint, 'consent' | 'issuer'>): string | string[] =>
+  resourceAudience(consent.resource) ?? issuer;
 
 /** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
 export async function mintTokenResponse(
   key: SigningKey,
   settings: Pick<TenantSettings, 'access_token_ttl' | 'id_token_ttl'>,
-  grant: GrantToMint,
+  grant: TokensToMint,
   now: number,
   extras: IdTokenExtras = {},
 ): Promise<TokenResponse> {
-  const amr = amrFor(grant.authenticationMethod, grant.amr);
+  const { consent, authentication } = grant;
+  const amr = amrFor(authentication.authenticationMethod, authentication.amr);
   const authClaims = {
-    auth_time: grant.authTime,
-    ...(grant.acr ? { acr: grant.acr } : {}),
+    auth_time: authentication.authTime,
+    ...(authentication.acr ? { acr: authentication.acr } : {}),
     ...(amr ? { amr } : {}),
-    ...(grant.bindingMessage !== undefined ? { binding_message: grant.bindingMessage } : {}),
+    ...(consent.bindingMessage !== undefined ? { binding_message: consent.bindingMessage } : {}),
   };
   // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; typ at+jwt.
   const accessToken = await signJwt(
@@ -118,8 +89,8 @@ export async function mintTokenResponse(
       sub: grant.sub,
       aud: audienceOf(grant),
       client_id: grant.clientId,
-      scope: grant.scope,
-      ...(grant.authorizationDetails ? { authorization_details: grant.authorizationDetails } : {}),
+      scope: consent.scope,
+      ...(consent.authorizationDetails ? { authorization_details: consent.authorizationDetails } : {}),
       iat: now,
       exp: now + settings.access_token_ttl,
       jti: randomToken(16),
@@ -152,9 +123,9 @@ export async function mintTokenResponse(
     token_type: 'Bearer',
     expires_in: settings.access_token_ttl,
     id_token: idToken,
-    scope: grant.scope,
-    authentication_method: grant.authenticationMethod,
-    ...(grant.authorizationDetails ? { authorization_details: grant.authorizationDetails } : {}),
+    scope: consent.scope,
+    authentication_method: authentication.authenticationMethod,
+    ...(consent.authorizationDetails ? { authorization_details: consent.authorizationDetails } : {}),
     ...(grant.refreshToken ? { refresh_token: grant.refreshToken } : {}),
   };
 }

@@ -4,9 +4,9 @@
 // another tenant or incarnation.
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { Env } from '../env.ts';
-import { grantStub, isGrantId } from '../grants/token-grant.ts';
-import type { GrantState } from '../grants/grant-state.ts';
-import { grantStanding, type Standing } from '../grants/standing.ts';
+import { grantStub, isGrantId } from './family.ts';
+import type { GrantState } from './family-state.ts';
+import { grantStanding, type Standing } from './standing.ts';
 import { publicJwks } from '../keys/store.ts';
 import { nowSeconds } from '../lib/time.ts';
 import { type TenantRecord } from '../tenants/store.ts';

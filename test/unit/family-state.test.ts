@@ -1,7 +1,7 @@
-// Table-driven tests of the pure grant rules (src/grants/grant-state.ts): which refresh token is
+// Table-driven tests of the pure grant rules (src/tokens/family-state.ts): which refresh token is
 // presented, rotation in constant space, reuse, forgeries, revocation, records of the earlier shape.
 import { describe, expect, it } from 'vitest';
-import { refresh, refreshTokenStanding, revoke, type GrantState, type PresentedRefresh } from '../../src/grants/grant-state.ts';
+import { refresh, refreshTokenStanding, revoke, upgradeFamily, type GrantState, type PresentedRefresh } from '../../src/tokens/family-state.ts';
 
 const T0 = 1_800_000_000_000;
 const caller = { tenantId: 'acme', tenantIncarnation: 'inc-1' };
@@ -13,8 +13,8 @@ function grant(overrides: Partial<GrantState> = {}): GrantState {
     issuer: 'https://as.example/acme/as',
     clientId: 'rp',
     sub: 'alice',
-    scope: 'openid email',
-    approval: { authenticationMethod: 'smart-id', authTime: 1_800_000_000 },
+    consent: { scope: 'openid email' },
+    authentication: { authenticationMethod: 'smart-id', authTime: 1_800_000_000 },
     refreshHash: 'h5',
     refreshGeneration: 5,
     status: 'active',
@@ -100,5 +100,34 @@ describe('revoke', () => {
 
   it('not by another client', () => {
     expect(revoke(grant(), { ...caller, clientId: 'other' }).next).toBeUndefined();
+  });
+});
+
+describe('upgradeFamily: a grant stored before its consent and authentication were named', () => {
+  it('reads the flat members as the consent and the approval as the authentication', () => {
+    const { consent: _c, authentication: _a, ...rest } = grant();
+    const earlier = {
+      ...rest,
+      scope: 'openid email',
+      resource: ['https://api.example.com/'],
+      authorizationDetailsJson: JSON.stringify([{ type: 'payment_initiation', amount: '42' }]),
+      bindingMessage: 'Pay 42 EUR',
+      approval: { authenticationMethod: 'mobile-id', acr: 'high', authTime: 1_800_000_000 },
+    };
+    expect(upgradeFamily(earlier)).toEqual({
+      ...rest,
+      consent: {
+        scope: 'openid email',
+        resource: ['https://api.example.com/'],
+        authorizationDetails: [{ type: 'payment_initiation', amount: '42' }],
+        bindingMessage: 'Pay 42 EUR',
+      },
+      authentication: { authenticationMethod: 'mobile-id', acr: 'high', authTime: 1_800_000_000 },
+    });
+  });
+
+  it('leaves a grant of the current shape, and no grant, as they are', () => {
+    expect(upgradeFamily(grant())).toEqual(grant());
+    expect(upgradeFamily(undefined)).toBeUndefined();
   });
 });
