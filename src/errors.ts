@@ -117,7 +117,7 @@ export const invalidAuthorizationDetails = (description: string) =>
   new OAuthError('invalid_authorization_details', description);
 
 /**
- * The nine reasons an authenticator may refuse a request with (contract §5, Authlete's failure
+ * The nine reasons an authenticator may refuse a request with (docs/protocol.md §5, Authlete's failure
  * reasons); the RP gets that code with its status from the catalogue.
  */
 export const AUTHENTICATOR_REASONS = [
@@ -174,7 +174,7 @@ export const noStoreHeaders = { 'Cache-Control': 'no-store', Pragma: 'no-cache' 
 
 /**
  * Is this a failure of a platform dependency that may pass (a Durable Object that is overloaded or
- * being reset, a storage call that may be retried)? Those answer 503, not 500 (contract §1).
+ * being reset, a storage call that may be retried)? Those answer 503, not 500 (docs/protocol.md §1).
  */
 function isTransientDependencyFailure(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;

@@ -1,4 +1,4 @@
-// The seam between the server and whatever asks the user (contract §5): the interface alone. The
+// The seam between the server and whatever asks the user (docs/protocol.md §5): the interface alone. The
 // implementations live beside it and the registry (index.ts) picks one by the tenant's setting.
 import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';

@@ -1,5 +1,5 @@
 // The built-in authenticator: users from the tenant's directory, asked on the device page through
-// their device inbox (contract §5).
+// their device inbox (docs/protocol.md §5).
 import type { Env } from '../env.ts';
 import { invalidUserCode } from '../errors.ts';
 import { displayName } from '../clients/store.ts';

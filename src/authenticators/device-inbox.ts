@@ -12,7 +12,7 @@ export interface InboxEntry {
   scope: string;
   bindingMessage?: string;
   acrValues?: string[];
-  /** What the page shows, digested (contract §8): its approval echoes it. */
+  /** What the page shows, digested (docs/protocol.md §8): its approval echoes it. */
   displayHash?: string;
   /** RFC 9396 authorization_details, JSON (a string keeps the RPC types shallow). */
   authorizationDetailsJson?: string;

@@ -1,4 +1,4 @@
-// The webhook authenticator (contract §5): the bank's own system finds the user and asks them on
+// The webhook authenticator (docs/protocol.md §5): the bank's own system finds the user and asks them on
 // their device. Each request is one signed POST (Standard Webhooks) answered within 5 s, in at most
 // 64 KiB, with the user's `sub` (and `claims`), or a refusal with one of the nine reasons. The user
 // is known only once it answers, so it identifies no one beforehand and names the user from `present`.
@@ -17,9 +17,9 @@ import { SUB } from '../users/store.ts';
 import type { AuthenticationStart, Authenticator, IdentifiedUser } from './authenticator.ts';
 import { ENDPOINTS } from '../vocabulary.ts';
 
-/** How long the authenticator has to answer (contract §5). One attempt, no retry. */
+/** How long the authenticator has to answer (docs/protocol.md §5). One attempt, no retry. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;
-/** The most of its answer that is read, like every body the server reads (contract §1); more is a failure. */
+/** The most of its answer that is read, like every body the server reads (docs/protocol.md §1); more is a failure. */
 export const WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024;
 
 type Sent = { ok: true; response: Response } | { ok: false; cause: unknown };
@@ -84,7 +84,7 @@ const hintMember = (hint: UserHint) =>
       ? { id_token_hint_sub: hint.sub }
       : { login_hint_token_sub_id: hint.subId };
 
-/** The payload of `ciba.authentication_requested` (contract §5); members without a value are left out. */
+/** The payload of `ciba.authentication_requested` (docs/protocol.md §5); members without a value are left out. */
 function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
   return {
     request_id: start.requestId,

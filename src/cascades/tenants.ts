@@ -34,7 +34,7 @@ async function storedAuthenticator(
 }
 
 /**
- * Creates or replaces a tenant (contract §6). A new tenant, or a new signing_alg, gets a fresh
+ * Creates or replaces a tenant (docs/protocol.md §6). A new tenant, or a new signing_alg, gets a fresh
  * signing key first; the key set learns of longer token lifetimes before any token is signed under them.
  */
 export async function upsertTenant(

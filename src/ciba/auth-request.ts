@@ -96,7 +96,7 @@ export class AuthRequest extends DurableObject<Env> {
 
   /**
    * A token-endpoint poll; redeems an approved request exactly once (CIBA §11). With `waitMs`
-   * (long polling, contract §8), a pending poll that keeps the interval is held until the request
+   * (long polling, docs/protocol.md §8), a pending poll that keeps the interval is held until the request
    * changes or the wait runs out, whichever is first, then answered from the state as it is then.
    */
   async poll(input: PollInput, waitMs = 0): Promise<PollOutcome> {
@@ -124,7 +124,7 @@ export class AuthRequest extends DurableObject<Env> {
     for (const waiter of [...this.#waiters]) waiter();
   }
 
-  /** The authenticator's decision (contract §5). */
+  /** The authenticator's decision (docs/protocol.md §5). */
   async decide(callbackTokenHash: string, tenantIncarnation: string, input: DecisionInput): Promise<DecideOutcome> {
     const outcome = this.#apply(decide(this.#load(), callbackTokenHash, tenantIncarnation, input, Date.now()));
     if (outcome.status === 'decided') {
@@ -135,7 +135,7 @@ export class AuthRequest extends DurableObject<Env> {
     return outcome;
   }
 
-  /** Cancellation by the RP (contract §8); wakes held polls, which then answer invalid_grant. */
+  /** Cancellation by the RP (docs/protocol.md §8); wakes held polls, which then answer invalid_grant. */
   async cancel(input: PollInput): Promise<CancelOutcome> {
     const outcome = this.#apply(cancel(this.#load(), input, Date.now()));
     if (outcome.status === 'cancelled') {
@@ -146,7 +146,7 @@ export class AuthRequest extends DurableObject<Env> {
   }
 
   /**
-   * The request no longer counts as pending for its user (contract §8). A failure only means the
+   * The request no longer counts as pending for its user (docs/protocol.md §8). A failure only means the
    * slot frees itself at the request's expiry, so it is logged, never passed on.
    */
   async #releaseLimitsSlot(): Promise<void> {

@@ -1,4 +1,4 @@
-// Applying an authenticator's decision (contract §5): shared by the callback endpoint and the
+// Applying an authenticator's decision (docs/protocol.md §5): shared by the callback endpoint and the
 // built-in device page, so both answer by the same rules.
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
@@ -60,7 +60,7 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
 }
 
 /**
- * Applies a decision to the request the callback token names (contract §5) and returns the
+ * Applies a decision to the request the callback token names (docs/protocol.md §5) and returns the
  * object's outcome; a malformed token is `invalid_token` like an unknown one. Throws only when a
  * dependency fails, so every outcome is final.
  */

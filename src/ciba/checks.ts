@@ -1,4 +1,4 @@
-// The backchannel authentication request's checks (CIBA §7.1, contract §3), each a small pure
+// The backchannel authentication request's checks (CIBA §7.1, docs/protocol.md §3), each a small pure
 // function that returns the validated value or throws an OAuthError.
 import {
   invalidAuthorizationDetails,
@@ -58,7 +58,7 @@ export function checkBindingMessage(value: string | undefined): string | undefin
 
 /**
  * requested_expiry: a positive integer of seconds, however many digits, capped at the tenant's
- * maximum (contract §3). Returns the lifetime.
+ * maximum (docs/protocol.md §3). Returns the lifetime.
  */
 export function checkRequestedExpiry(value: string | undefined, defaultTtl: number, maxTtl: number): number {
   if (value === undefined) return defaultTtl;

@@ -1,4 +1,4 @@
-// Ping and push delivery (CIBA §10.2, §10.3; contract §4), the I/O half: what the request's object
+// Ping and push delivery (CIBA §10.2, §10.3; docs/protocol.md §4), the I/O half: what the request's object
 // sends to the client's notification endpoint, and how one attempt went. When to attempt, and what
 // an attempt's answer changes, is pure and lives in state.ts (owe, afterAttempt, expire).
 import type { Env } from '../env.ts';

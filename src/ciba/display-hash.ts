@@ -1,4 +1,4 @@
-// What-you-see binding (contract §8): the digest of what the user is shown before deciding, so an
+// What-you-see binding (docs/protocol.md §8): the digest of what the user is shown before deciding, so an
 // approval can prove it was given for exactly that. base64url(SHA-256) of the JSON
 // {"binding_message", "authorization_details", "client_name", "scope"}, members in that order, an
 // absent one null. The webhook payload carries it; an approval that echoes it must match.

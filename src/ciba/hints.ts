@@ -1,4 +1,4 @@
-// The three ways an authentication request names the user (CIBA §7.1, contract §3), read and, for
+// The three ways an authentication request names the user (CIBA §7.1, docs/protocol.md §3), read and, for
 // the two signed ones, verified: exactly one of login_hint, id_token_hint, login_hint_token.
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Env } from '../env.ts';

@@ -1,4 +1,4 @@
-// Opening a CIBA request (CIBA §7.3, contract §3), all or nothing: the authenticator identifies the
+// Opening a CIBA request (CIBA §7.3, docs/protocol.md §3), all or nothing: the authenticator identifies the
 // user (when it can without asking), the request's Durable Object is created, and only then is the
 // request shown to the user, so a decision can never arrive for a request that does not exist. An
 // authenticator that learns the user by asking (the webhook) names them then, and the request is
@@ -62,7 +62,7 @@ export async function openAuthRequest(
   };
   const authenticator = authenticatorFor(tenant);
   const identified = await authenticator.identify(env, start);
-  // Push-bombing limits (contract §8): counted for the user before their device is asked.
+  // Push-bombing limits (docs/protocol.md §8): counted for the user before their device is asked.
   const limitsGuard = limitsGuardName(tenant, identified ? subjectKey(identified.sub) : canonicalUserOf(start.hint, request.issuer));
   // The hashes and the sealed delivery secrets are made meanwhile; nothing is stored before admission.
   const release = () => guardByName(env, limitsGuard).release(credentials.requestId);

@@ -1,4 +1,4 @@
-// The authentication request's parameters (CIBA §7.1, contract §3), wherever they come from: the
+// The authentication request's parameters (CIBA §7.1, docs/protocol.md §3), wherever they come from: the
 // form, or the claims of a signed request object (CIBA §7.1.1). Both are read into one shape, so
 // the checks that follow do not care which it was.
 import { invalidAuthorizationDetails, invalidRequest } from '../errors.ts';

@@ -41,7 +41,7 @@ export async function verifyRequestObject(env: Env, client: ClientRecord, issuer
   const now = nowSeconds();
   const { exp, nbf, iat, jti } = payload as { exp: number; nbf: number; iat: number; jti: unknown };
   if (typeof jti !== 'string' || jti === '') throw invalidRequest("The request object's jti claim is not acceptable");
-  // Spent as soon as the signature holds (contract §3), whatever is refused next.
+  // Spent as soon as the signature holds (docs/protocol.md §3), whatever is refused next.
   const spent = await spendJti(env, client.tenantId, `request object ${client.clientId}`, jti, Math.max(exp, now) * 1000);
   if (spent.status === 'replayed') throw invalidRequest('The request object was already used');
   if (exp <= now) throw invalidRequest('The request object has expired');

@@ -89,7 +89,7 @@ export interface PollInput {
   clientId: string;
   authReqIdHash: string;
   /**
-   * Long polling (contract §8): `hold` marks a poll that may be held while pending (its pending
+   * Long polling (docs/protocol.md §8): `hold` marks a poll that may be held while pending (its pending
    * answer is `held`, not given yet); `resumed` its second look, when the request changed or the
    * wait ran out, which the interval rule does not apply to (it was applied on arrival).
    */
@@ -163,7 +163,7 @@ function owe(state: AuthRequestState, now: number): AuthRequestState {
 
 export type BindOutcome = { status: 'bound' } | { status: 'unknown' };
 
-/** The user an authenticator named while asking them (contract §5): the request is now fully open. */
+/** The user an authenticator named while asking them (docs/protocol.md §5): the request is now fully open. */
 export function bindUser(state: AuthRequestState | undefined, user: BoundUser, now: number): Transition<BindOutcome> {
   if (!state || state.sub !== undefined) return { outcome: { status: 'unknown' } };
   const bound = record({ ...state, ...user }, now, 'authenticator_answered', { result: 'started' });
@@ -171,7 +171,7 @@ export function bindUser(state: AuthRequestState | undefined, user: BoundUser, n
   return { next: owe(bound, now), outcome: { status: 'bound' } };
 }
 
-/** Delivery backoff (contract §4): 1 s after the first failure, doubling, at most 60 s apart. */
+/** Delivery backoff (docs/protocol.md §4): 1 s after the first failure, doubling, at most 60 s apart. */
 export const retryDelayMs = (failures: number) => Math.min(2 ** Math.max(failures - 1, 0), 60) * 1000;
 
 export type AttemptResult = { result: 'delivered' | 'refused' | 'failed'; status?: number };
@@ -245,7 +245,7 @@ export function consentOf(state: AuthRequestState): Consent {
   };
 }
 
-/** A token-endpoint poll (CIBA §11, contract §4): the interval rule, then the state's answer. */
+/** A token-endpoint poll (CIBA §11, docs/protocol.md §4): the interval rule, then the state's answer. */
 export function poll(
   state: AuthRequestState | undefined,
   input: PollInput,
@@ -301,7 +301,7 @@ export function poll(
   return { next, outcome: { status: 'pending' } };
 }
 
-/** The authenticator's decision through the callback (contract §5), first match wins. */
+/** The authenticator's decision through the callback (docs/protocol.md §5), first match wins. */
 export function decide(
   state: AuthRequestState | undefined,
   callbackTokenHash: string,
@@ -343,7 +343,7 @@ export type CancelOutcome =
   | { status: 'unchanged' };
 
 /**
- * Cancellation by the RP (contract §8): a pending, or approved but unredeemed, request of this client
+ * Cancellation by the RP (docs/protocol.md §8): a pending, or approved but unredeemed, request of this client
  * becomes cancelled, and no delivery is owed any more. Anything else (unknown, another client's,
  * denied, redeemed, expired, already cancelled) changes nothing; the route answers the same either way.
  */

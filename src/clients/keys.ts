@@ -1,4 +1,4 @@
-// The keys a client's assertions are verified with (RFC 7523, contract §2): the client_secret_jwt
+// The keys a client's assertions are verified with (RFC 7523, docs/protocol.md §2): the client_secret_jwt
 // secret as an HMAC key, or the private_key_jwt client's public keys, inline (`jwks`) or fetched
 // from its `jwks_uri` (5 s timeout, 64 KiB cap, cached per isolate, refetched on an unknown `kid`
 // at most once a minute, so random `kid`s cannot make us hammer the client's server).

@@ -19,7 +19,7 @@ import {
 
 /** JWK members that only private or symmetric keys have: never accepted in a client's key set. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-/** The longest a poll may be held (contract §8, docs/operations.md: why 25 s). */
+/** The longest a poll may be held (docs/protocol.md §8, docs/operations.md: why 25 s). */
 export const LONG_POLL_MAX_WAIT_S = 25;
 
 /** The metadata the admin API accepts; unknown members are ignored (RFC 7591 §2). */
@@ -60,7 +60,7 @@ export type ClientMetadata = z.output<typeof clientMetadataSchema> & {
   backchannel_token_delivery_mode: DeliveryMode;
 };
 
-/** Validates client metadata (contract §6) or throws invalid_client_metadata. */
+/** Validates client metadata (docs/protocol.md §6) or throws invalid_client_metadata. */
 export function parseClientMetadata(input: unknown, development: boolean): ClientMetadata {
   const metadata = parseOrThrow(clientMetadataSchema, input, 'invalid_client_metadata') as ClientMetadata;
   checkAuthentication(metadata, development);
@@ -86,7 +86,7 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   return metadata;
 }
 
-/** The authentication metadata must fit together (RFC 7591 §2, contract §2). */
+/** The authentication metadata must fit together (RFC 7591 §2, docs/protocol.md §2). */
 function checkAuthentication(metadata: ClientMetadata, development: boolean): void {
   const { token_endpoint_auth_method: method, token_endpoint_auth_signing_alg: alg, jwks, jwks_uri } = metadata;
   if (!(SUPPORTED_AUTH_METHODS as readonly string[]).includes(method)) {

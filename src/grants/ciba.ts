@@ -1,4 +1,4 @@
-// The CIBA grant at the token endpoint (CIBA §10.1, §11; contract §4): ask the request's Durable
+// The CIBA grant at the token endpoint (CIBA §10.1, §11; docs/protocol.md §4): ask the request's Durable
 // Object, which consumes an approved grant exactly once, then mint.
 import { grantRefusal, type Grant } from './grant.ts';
 import {

@@ -1,4 +1,4 @@
-// The contract every grant type plugs in through (design principle 3): a plain context in, a token
+// The contract every grant type plugs in through (docs/architecture.md, principles): a plain context in, a token
 // response out. No HTTP here; routes/token.ts renders the answer and every refusal is an OAuthError.
 import type { Env } from '../env.ts';
 import { invalidGrant } from '../errors.ts';
@@ -24,7 +24,7 @@ export interface Grant {
 
 /**
  * One answer for every refused auth_req_id or refresh token, so none reveals whether it exists
- * (contract §4): `description` goes to the client, the reason only to the log.
+ * (docs/protocol.md §4): `description` goes to the client, the reason only to the log.
  */
 export const grantRefusal =
   ({ tenant, client }: Pick<GrantContext, 'tenant' | 'client'>, description: string) =>

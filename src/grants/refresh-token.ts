@@ -1,4 +1,4 @@
-// The refresh_token grant (RFC 6749 §6, RFC 9700 §4.14; contract §4): the grant's object rotates
+// The refresh_token grant (RFC 6749 §6, RFC 9700 §4.14; docs/protocol.md §4): the grant's object rotates
 // the refresh token on every use and revokes the grant when a spent one comes back; the scope may
 // narrow, never widen; a new access token, refresh token and ID token each time.
 import { grantRefusal, type Grant } from './grant.ts';

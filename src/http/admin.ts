@@ -1,4 +1,4 @@
-// Path parameters of the admin API (contract §6): an invalid id is 400, an unknown one 404.
+// Path parameters of the admin API (docs/protocol.md §6): an invalid id is 400, an unknown one 404.
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { invalidRequest, notFound } from '../errors.ts';

@@ -1,5 +1,5 @@
 // Client authentication at every endpoint that authenticates clients (RFC 6749 §2.3.1, RFC 7523,
-// OpenID Connect Core §9, contract §2): exactly one method, the one the client registered. Every
+// OpenID Connect Core §9, docs/protocol.md §2): exactly one method, the one the client registered. Every
 // failure is 401 invalid_client with WWW-Authenticate; jose's error codes, never its messages,
 // decide what the description says.
 import type { Context } from 'hono';
@@ -16,7 +16,7 @@ import type { FormParams } from './form.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, type ClientAuthMethod } from '../vocabulary.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** An assertion's `exp` may lie at most this far ahead (contract §2). */
+/** An assertion's `exp` may lie at most this far ahead (docs/protocol.md §2). */
 export const MAX_ASSERTION_LIFETIME_S = 300;
 
 interface BasicCredentials {
@@ -113,7 +113,7 @@ function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: st
 const HMAC_KEY_OCTETS: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
 
 /**
- * RFC 7523 §3 and contract §2: `iss` = `sub` = client_id; `aud` the issuer, the token endpoint or
+ * RFC 7523 §3 and docs/protocol.md §2: `iss` = `sub` = client_id; `aud` the issuer, the token endpoint or
  * this endpoint; `exp` required, at most 5 minutes ahead; `iat` and `nbf` at most 60 s ahead; `jti`
  * required and never accepted twice while the assertion lives (spent once the signature verifies).
  */

@@ -1,4 +1,4 @@
-// The HTTP answer to an authenticator's decision (contract §5), first match wins: 401 invalid_token,
+// The HTTP answer to an authenticator's decision (docs/protocol.md §5), first match wins: 401 invalid_token,
 // 400 invalid_request, 410 expired_token, 409 invalid_request, else 204. Shared by the callback
 // endpoint and the device page, which decides on the user's behalf.
 import { callbackExpired, conflict, invalidRequest, invalidToken, type OAuthError } from '../errors.ts';

@@ -1,4 +1,4 @@
-// Reading request bodies under the 64 KiB limit: OAuth forms (RFC 6749 §3.1, contract §1), where empty
+// Reading request bodies under the 64 KiB limit: OAuth forms (RFC 6749 §3.1, docs/protocol.md §1), where empty
 // values count as absent and repeated parameters are refused (except RFC 8707's `resource`), and JSON.
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env.ts';

@@ -1,4 +1,4 @@
-// Declares the methods a path takes; any other method gets 405 invalid_request with Allow (contract §1).
+// Declares the methods a path takes; any other method gets 405 invalid_request with Allow (docs/protocol.md §1).
 import type { Handler, Hono } from 'hono';
 import type { AppEnv } from './app-env.ts';
 import { methodNotAllowed } from '../errors.ts';

@@ -141,7 +141,7 @@ export const signingAlgsOf = (keySet: KeySet | undefined, now: number): SigningA
  * is published at once and signs only once /jwks caches have expired (JWKS_MAX_AGE_S), so an RP
  * never meets a token signed by a key it cannot find; `immediate` (an emergency, or a tenant's first
  * key) signs at once. The keys before it retire at that moment but stay published until their
- * tokens expire (contract §6); keys retired longer than that are dropped. `tokenTtl` is the longest
+ * tokens expire (docs/protocol.md §6); keys retired longer than that are dropped. `tokenTtl` is the longest
  * token lifetime the new key signs under. Returns the stored set, the new key first.
  */
 export async function rotateKey(

@@ -17,7 +17,7 @@ export function isWebhookSecret(value: string): boolean {
  * Why an outbound URL (a webhook, a notification endpoint, a jwks_uri) is refused, or undefined when
  * it is acceptable: absolute https, without credentials or a fragment, and not at an address inside
  * a network (`internalRangeOf`). In development, http and https on loopback are acceptable too
- * (contract §7). The host is read after WHATWG URL parsing, which writes every IPv4 spelling
+ * (docs/protocol.md §6). The host is read after WHATWG URL parsing, which writes every IPv4 spelling
  * (2130706433, 0x7f.1, 0177.0.0.1, 127.1) in dotted decimal and IPv6 in compressed hex, so no
  * spelling slips past. Names are not resolved: a name is checked as written (docs/operations.md).
  */

@@ -1,5 +1,5 @@
 // The admin API's guard: `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time; it runs
-// before anything else under /admin so a wrong token learns nothing (contract §6).
+// before anything else under /admin so a wrong token learns nothing (docs/protocol.md §6).
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidToken } from '../errors.ts';

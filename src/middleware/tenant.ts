@@ -1,10 +1,10 @@
-// Tenant resolution: `/{tenant}/...` names a tenant that exists, else 404 (contract §1).
+// Tenant resolution: `/{tenant}/...` names a tenant that exists, else 404 (docs/protocol.md §1).
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../http/app-env.ts';
 import { notFound } from '../errors.ts';
 import { getTenant } from '../tenants/store.ts';
 
-/** The issuer of a tenant: PUBLIC_ORIGIN when set, else the request's origin (contract §1). */
+/** The issuer of a tenant: PUBLIC_ORIGIN when set, else the request's origin (docs/protocol.md §1). */
 export function issuerFor(publicOrigin: string | undefined, requestUrl: string, tenantId: string): string {
   const origin = publicOrigin ? publicOrigin.replace(/\/+$/, '') : new URL(requestUrl).origin;
   return `${origin}/${tenantId}/as`;

@@ -1,4 +1,4 @@
-// POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, contract §3).
+// POST /{tenant}/as/cibaAuthorization — the backchannel authentication endpoint (CIBA §7, docs/protocol.md §3).
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';

@@ -1,4 +1,4 @@
-// POST /{tenant}/as/ciba/callback — the authenticator's decision (contract §5).
+// POST /{tenant}/as/ciba/callback — the authenticator's decision (docs/protocol.md §5).
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidToken } from '../errors.ts';
@@ -16,7 +16,7 @@ route(cibaCallback, '/', {
     const text = await readBody(c);
     const match = BEARER_AUTHORIZATION.exec(c.req.header('Authorization') ?? '');
     if (!match) throw invalidToken('A bearer callback token is required');
-    // A bad body is refused by the request's Durable Object, once the token is known (contract §5: 401 first).
+    // A bad body is refused by the request's Durable Object, once the token is known (docs/protocol.md §5: 401 first).
     const parsed = mediaTypeOf(c) === 'application/json' ? parseJson(text) : undefined;
     const input = parsed?.ok
       ? parseDecision(parsed.value)

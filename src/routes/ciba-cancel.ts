@@ -1,4 +1,4 @@
-// POST /{tenant}/as/ciba/cancel — cancellation by the RP (contract §8): a client takes back one of
+// POST /{tenant}/as/ciba/cancel — cancellation by the RP (docs/protocol.md §8): a client takes back one of
 // its pending (or approved but unredeemed) requests. Always 200 `{}`, whatever the auth_req_id was
 // (unknown, another client's, decided, redeemed), like RFC 7009, so nothing is revealed. A cancelled
 // request is never honoured: polls answer invalid_grant, the callback 410, and the user's device is

@@ -1,4 +1,4 @@
-// /{tenant}/device — the built-in authenticator's device page (contract §5, issue 12): the user's
+// /{tenant}/device — the built-in authenticator's device page (docs/protocol.md §5, issue 12): the user's
 // pending requests, live, and the decision (approve, choosing how, or deny), which goes through the
 // same rules as POST {issuer}/ciba/callback. Off unless the tenant enables it (`device_page`).
 // Outside development the user signs in with a link from the operator and holds a session cookie

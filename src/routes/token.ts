@@ -1,4 +1,4 @@
-// POST /{tenant}/as/token — the token endpoint (RFC 6749 §3.2, contract §4); grants come from the
+// POST /{tenant}/as/token — the token endpoint (RFC 6749 §3.2, docs/protocol.md §4); grants come from the
 // registry, take a plain context and return the token response this route renders.
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';

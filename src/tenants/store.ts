@@ -1,4 +1,4 @@
-// Tenants (environments): their settings schema (contract §6) and their KV records.
+// Tenants (environments): their settings schema (docs/protocol.md §6) and their KV records.
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { invalidRequest, parseOrThrow } from '../errors.ts';
@@ -50,7 +50,7 @@ const trustedHintIssuer = z
   })
   .check(z.refine((v) => (v.jwks_uri === undefined) !== (v.jwks === undefined), 'give exactly one of jwks_uri and jwks'));
 
-/** Tenant settings as the admin API takes them; every member has the contract's default. */
+/** Tenant settings as the admin API takes them; every member has the default docs/protocol.md §6 gives. */
 export const tenantSettingsSchema = z
   .strictObject({
     authenticator: z._default(authenticatorSchema, { type: 'builtin' as const }),
@@ -100,7 +100,7 @@ export const WEBHOOK_SECRETS = 'webhook secrets';
 
 /**
  * Parses tenant settings from the admin API, then checks what the schema cannot know: outbound URLs
- * must be https and not point inside a network, or loopback in development (contract §6, §7).
+ * must be https and not point inside a network, or loopback in development (docs/protocol.md §6, §7).
  */
 export function parseTenantSettings(input: unknown, development: boolean): TenantSettingsInput {
   const settings = parseOrThrow(tenantSettingsSchema, input);

@@ -1,5 +1,5 @@
 // Issuing the tokens of a redeemed request (CIBA §11, §10.3): once the request's object has consumed
-// the approval (design principle 7), the grant family is opened in its own Durable Object (so its
+// the approval (consume before minting: docs/architecture.md, principles), the grant family is opened in its own Durable Object (so its
 // tokens can be refreshed, introspected and revoked) and the tokens are minted. The CIBA grant at the
 // token endpoint and push delivery both call issueTokens, which holds the one check that an approval
 // is still good to issue for. No HTTP here.

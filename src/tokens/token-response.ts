@@ -66,7 +66,7 @@ export const resourceAudience = (resource: string[] | undefined): string | strin
 const audienceOf = ({ consent, issuer }: Pick<TokensToMint, 'consent' | 'issuer'>): string | string[] =>
   resourceAudience(consent.resource) ?? issuer;
 
-/** Mints the tokens for a grant already consumed (design principle 7: consume before minting). */
+/** Mints the tokens for a grant already consumed (consume before minting: docs/architecture.md, principles). */
 export async function mintTokenResponse(
   key: SigningKey,
   settings: Pick<TenantSettings, 'access_token_ttl' | 'id_token_ttl'>,

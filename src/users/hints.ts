@@ -1,4 +1,4 @@
-// Resolving a login_hint to a directory user (contract §3): a plain identifier, or an RFC 9493
+// Resolving a login_hint to a directory user (docs/protocol.md §3): a plain identifier, or an RFC 9493
 // subject identifier as JSON (email, phone_number, iss_sub with our issuer, opaque).
 import type { Env } from '../env.ts';
 import type { TenantRef } from '../tenants/ref.ts';

@@ -1,4 +1,4 @@
-// The built-in user directory (contract §6): users by `sub`, with an index from each login hint.
+// The built-in user directory (docs/protocol.md §6): users by `sub`, with an index from each login hint.
 import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { conflict } from '../errors.ts';

@@ -3,7 +3,7 @@
 // - wrong user codes (CIBA §7.1 user_code), per directory user: a code is short, so after
 //   USER_CODE_MAX_FAILURES wrong ones within USER_CODE_LOCK_MS the user's code is locked until the
 //   oldest of them is that old, and the RP gets invalid_user_code whatever code it sends;
-// - push-bombing limits (contract §8), per user the hint names: the requests pending at once, and
+// - push-bombing limits (docs/protocol.md §8), per user the hint names: the requests pending at once, and
 //   the requests started in any USER_REQUEST_WINDOW_MS, counted before the user's device is asked.
 import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
@@ -12,7 +12,7 @@ import type { TenantRef } from '../tenants/ref.ts';
 export const USER_CODE_MAX_FAILURES = 5;
 export const USER_CODE_LOCK_MS = 15 * 60_000;
 
-/** The window user_request_limit counts requests started in (contract §8). */
+/** The window user_request_limit counts requests started in (docs/protocol.md §8). */
 export const USER_REQUEST_WINDOW_MS = 10 * 60_000;
 
 const FAILURES = 'userCodeFailures';

@@ -1,4 +1,4 @@
-// Admin API: clients (RFC 7591 metadata) and their secrets (contract §6).
+// Admin API: clients (RFC 7591 metadata) and their secrets (docs/protocol.md §6).
 import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/app-env.ts';

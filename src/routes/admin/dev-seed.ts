@@ -1,4 +1,4 @@
-// POST /admin/dev/seed — development only: seeds the demo tenant of contract §7 idempotently, so
+// POST /admin/dev/seed — development only: seeds the demo tenant of the README's quick start idempotently, so
 // `npm run dev` is ready with no manual step. Answers 404 outside development.
 import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../http/app-env.ts';
@@ -18,7 +18,7 @@ export const DEMO = {
   tenant: 'demo',
   clientId: 'demo-rp',
   clientSecret: 'demo-secret',
-  /** The same bank again, long polling (contract §8): the README's walk-through shows both. */
+  /** The same bank again, long polling (docs/protocol.md §8): the README's walk-through shows both. */
   longPollClientId: 'demo-rp-live',
   sub: 'alice',
   loginHint: 'alice@example.com',

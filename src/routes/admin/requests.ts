@@ -1,4 +1,4 @@
-// Admin API: a request's timeline, read from its Durable Object (contract §6). No token or secret
+// Admin API: a request's timeline, read from its Durable Object (docs/protocol.md §6). No token or secret
 // is ever part of it: the object holds only hashes, and the timeline holds none of those.
 import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../http/app-env.ts';

@@ -1,4 +1,4 @@
-// Admin API: tenants and their signing keys (contract §6).
+// Admin API: tenants and their signing keys (docs/protocol.md §6).
 import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';

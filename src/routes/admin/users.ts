@@ -1,4 +1,4 @@
-// Admin API: the built-in directory's users (contract §6).
+// Admin API: the built-in directory's users (docs/protocol.md §6).
 import { Hono } from '../../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/app-env.ts';
