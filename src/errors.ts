@@ -62,7 +62,7 @@ export class OAuthError extends Error {
 /** A quoted-string for an HTTP auth parameter (RFC 9110 §5.6.4): backslash and double quote escaped. */
 const quoted = (value: string) => `"${value.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 
-// Contract §1: request shape, paths, methods, sizes.
+// docs/protocol.md §1: request shape, paths, methods, sizes.
 export const invalidRequest = (description: string) => new OAuthError('invalid_request', description);
 export const notFound = (description = 'Not found') => new OAuthError('invalid_request', description, { status: 404 });
 export const methodNotAllowed = (method: string, allow: readonly string[]) =>
@@ -91,7 +91,7 @@ export function parseOrThrow<T>(
   return result.data;
 }
 
-// Contract §2 and the admin API: who is calling.
+// docs/protocol.md §2 and the admin API: who is calling.
 export const invalidClient = (description: string, realm: string) =>
   new OAuthError('invalid_client', description, { headers: { 'WWW-Authenticate': `Basic realm=${quoted(realm)}` } });
 /** RFC 6750 §3: a Bearer challenge naming the error, its description in RFC 6749 §5.2's character set. */
@@ -105,7 +105,7 @@ export const insufficientScope = (description: string) =>
   new OAuthError('insufficient_scope', description, { headers: { 'WWW-Authenticate': bearerChallenge('insufficient_scope', description) } });
 export const invalidClientMetadata = (description: string) => new OAuthError('invalid_client_metadata', description);
 
-// Contract §3: the backchannel request.
+// docs/protocol.md §3: the backchannel request.
 export const invalidScope = (description: string) => new OAuthError('invalid_scope', description);
 export const unknownUserId = (description: string) => new OAuthError('unknown_user_id', description);
 export const invalidBindingMessage = (description: string) => new OAuthError('invalid_binding_message', description);
@@ -132,7 +132,7 @@ export const AUTHENTICATOR_REASONS = [
   'server_error',
 ] as const satisfies readonly OAuthErrorCode[];
 export type AuthenticatorReason = (typeof AUTHENTICATOR_REASONS)[number];
-/** Contract §8: push-bombing limits, 403 access_denied with Retry-After (seconds). */
+/** docs/protocol.md §8: push-bombing limits, 403 access_denied with Retry-After (seconds). */
 export const userLimitReached = (limit: string, retryAfterS: number) =>
   new OAuthError('access_denied', `Too many requests for this user (${limit}); try again later`, {
     status: 403,
@@ -141,7 +141,7 @@ export const userLimitReached = (limit: string, retryAfterS: number) =>
 export const refusedByAuthenticator = (reason: AuthenticatorReason) =>
   new OAuthError(reason, `The authenticator refused the request: ${reason}`);
 
-// Contract §4: the token endpoint.
+// docs/protocol.md §4: the token endpoint.
 export const unsupportedGrantType = (supported: readonly string[]) =>
   new OAuthError('unsupported_grant_type', `This grant type is not supported; use ${supported.join(' or ')}`);
 export const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
@@ -152,7 +152,7 @@ export const slowDown = (interval: number) =>
 export const accessDeniedAtToken = () => new OAuthError('access_denied', 'The user denied the request', { status: 400 });
 export const expiredToken = (description: string) => new OAuthError('expired_token', description);
 
-// Contract §5: the authenticator's callback.
+// docs/protocol.md §5: the authenticator's callback.
 /** The callback of a request past its expiry: 410 Gone. */
 export const callbackExpired = () => new OAuthError('expired_token', 'The request has expired', { status: 410 });
 

@@ -4,7 +4,7 @@ import type { Env } from '../env.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { UserHint } from '../users/hints.ts';
-import type { AuthorizationDetail } from '../vocabulary.ts';
+import type { Consent } from '../consent.ts';
 
 /** Everything an authenticator needs to identify the user and ask them. */
 export interface AuthenticationStart {
@@ -15,14 +15,9 @@ export interface AuthenticationStart {
   callbackToken: string;
   /** Whom the request names: a login_hint as given, or what a verified id_token_hint or login_hint_token holds. */
   hint: UserHint;
-  scope: string;
-  acrValues?: string[];
-  bindingMessage?: string;
   userCode?: string;
-  /** Contract §8: the digest of what the user is shown (ciba/display-hash.ts); an approval may echo it. */
-  displayHash: string;
-  /** RFC 9396, checked against the tenant and the client: shown to the user before they decide. */
-  authorizationDetails?: AuthorizationDetail[];
+  /** What the user is asked to consent to, shown to them before they decide, with its display hash (docs/protocol.md §8). */
+  consent: Consent;
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;

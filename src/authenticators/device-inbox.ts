@@ -4,23 +4,45 @@ import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
 import { placed, type TenantPlace, type TenantRef } from '../tenants/ref.ts';
 import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
+import type { Consent } from '../consent.ts';
 
 export interface InboxEntry {
   requestId: string;
   clientId: string;
   clientName: string;
-  scope: string;
-  bindingMessage?: string;
-  acrValues?: string[];
-  /** What the page shows, digested (docs/protocol.md §8): its approval echoes it. */
-  displayHash?: string;
-  /** RFC 9396 authorization_details, JSON (a string keeps the RPC types shallow). */
-  authorizationDetailsJson?: string;
+  /** What the page shows the user, with its display hash (docs/protocol.md §8), which an approval echoes. */
+  consent: Consent;
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;
   /** The bearer token the device page presents to the callback on the user's behalf. */
   callbackToken: string;
+}
+
+/** An entry as stored before its consent was named (docs/storage.md): the consent's members flat. */
+interface EarlierEntry extends Omit<InboxEntry, 'consent'> {
+  scope: string;
+  bindingMessage?: string;
+  acrValues?: string[];
+  displayHash?: string;
+  authorizationDetailsJson?: string;
+}
+type StoredEntry = InboxEntry | EarlierEntry;
+
+/** Reads a stored entry of either shape as the current one. */
+function upgradeEntry(stored: StoredEntry | undefined): InboxEntry | undefined {
+  if (stored === undefined || 'consent' in stored) return stored;
+  const { scope, bindingMessage, acrValues, displayHash, authorizationDetailsJson, ...rest } = stored;
+  const consent: Consent = {
+    scope,
+    ...(authorizationDetailsJson !== undefined
+      ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
+      : {}),
+    ...(bindingMessage !== undefined ? { bindingMessage } : {}),
+    ...(acrValues ? { acrValues } : {}),
+    ...(displayHash !== undefined ? { displayHash } : {}),
+  };
+  return { ...rest, consent };
 }
 
 const PREFIX = 'entry:';
@@ -73,7 +95,7 @@ export class DeviceInbox extends DurableObject<Env> {
 
   /** A pending entry, with its callback token, while it has not expired. */
   async get(requestId: string): Promise<InboxEntry | undefined> {
-    const entry = this.ctx.storage.kv.get<InboxEntry>(inboxEntryKey(requestId));
+    const entry = upgradeEntry(this.ctx.storage.kv.get<StoredEntry>(inboxEntryKey(requestId)));
     return entry && entry.expiresAt > Date.now() ? entry : undefined;
   }
 
@@ -94,7 +116,7 @@ export class DeviceInbox extends DurableObject<Env> {
   }
 
   #entries(): InboxEntry[] {
-    return [...this.ctx.storage.kv.list<InboxEntry>({ prefix: PREFIX })].map(([, e]) => e);
+    return [...this.ctx.storage.kv.list<StoredEntry>({ prefix: PREFIX })].map(([, e]) => upgradeEntry(e)!);
   }
 }
 

@@ -86,17 +86,18 @@ const hintMember = (hint: UserHint) =>
 
 /** The payload of `ciba.authentication_requested` (docs/protocol.md §5); members without a value are left out. */
 function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
+  const { consent } = start;
   return {
     request_id: start.requestId,
     tenant: start.tenant.id,
     client_id: start.client.clientId,
     client_name: displayName(start.client),
-    scope: start.scope,
-    ...(start.acrValues ? { acr_values: start.acrValues } : {}),
-    ...(start.bindingMessage !== undefined ? { binding_message: start.bindingMessage } : {}),
+    scope: consent.scope,
+    ...(consent.acrValues ? { acr_values: consent.acrValues } : {}),
+    ...(consent.bindingMessage !== undefined ? { binding_message: consent.bindingMessage } : {}),
     ...(start.userCode !== undefined ? { user_code: start.userCode } : {}),
-    display_hash: start.displayHash,
-    ...(start.authorizationDetails !== undefined ? { authorization_details: start.authorizationDetails } : {}),
+    display_hash: consent.displayHash,
+    ...(consent.authorizationDetails !== undefined ? { authorization_details: consent.authorizationDetails } : {}),
     ...hintMember(start.hint),
     expires_at: Math.floor(start.expiresAt / 1000),
     callback_url: start.issuer + ENDPOINTS.callback,

@@ -15,6 +15,7 @@ import {
   poll,
   record,
   tokensMinted,
+  upgradeRequest,
   type BindOutcome,
   type BoundUser,
   type CancelOutcome,
@@ -42,7 +43,7 @@ export class AuthRequest extends DurableObject<Env> {
   #state: AuthRequestState | undefined | null = null;
 
   #load(): AuthRequestState | undefined {
-    if (this.#state === null) this.#state = this.ctx.storage.kv.get<AuthRequestState>(STATE_KEY);
+    if (this.#state === null) this.#state = upgradeRequest(this.ctx.storage.kv.get<Parameters<typeof upgradeRequest>[0]>(STATE_KEY));
     return this.#state;
   }
 

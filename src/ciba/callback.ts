@@ -21,7 +21,7 @@ const decisionSchema = z.discriminatedUnion(
       acr: z.optional(token(256)),
       amr: z.optional(z.array(token(64)).check(z.minLength(1), z.maxLength(16))),
       auth_time: z.optional(z.int().check(z.positive())),
-      // Contract §8: the display_hash the device showed, echoed to prove what was approved.
+      // docs/protocol.md §8: the display_hash the device showed, echoed to prove what was approved.
       display_hash: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256'))),
     }),
     z.object({ status: z.literal('denied') }),

@@ -54,15 +54,11 @@ export interface AuthRequestState {
   limitsGuards?: string[];
   /** The user's claims, JSON, as an authenticator that keeps its own users (the webhook) returned them. */
   claimsJson?: string;
-  scope: string;
-  /** RFC 8707: the resources the access token is for (its aud); the issuer when absent. */
-  resource?: string[];
-  /** RFC 9396 authorization_details, JSON, as checked at the backchannel endpoint: returned with the tokens and in the access token. */
-  authorizationDetailsJson?: string;
-  acrValues?: string[];
-  bindingMessage?: string;
-  /** Contract §8: the digest of what the user is shown (display-hash.ts); an approval that echoes it must match. */
-  displayHash?: string;
+  /**
+   * What the user is asked to consent to, as checked at the backchannel endpoint; carried whole into
+   * the grant family and the tokens. An approval that echoes its display hash must match it.
+   */
+  consent: Consent;
   /** Epoch milliseconds. */
   createdAt: number;
   expiresAt: number;
@@ -226,23 +222,36 @@ export function redeemedOf(state: AuthRequestState, sub: string, authentication:
     sub,
     ...(state.userIncarnation !== undefined ? { userIncarnation: state.userIncarnation } : {}),
     ...(state.claimsJson !== undefined ? { claimsJson: state.claimsJson } : {}),
-    consent: consentOf(state),
+    consent: state.consent,
     authentication,
   };
 }
 
-/** The consent the request asked for, as its state holds it. */
-export function consentOf(state: AuthRequestState): Consent {
-  return {
-    scope: state.scope,
-    ...(state.resource ? { resource: state.resource } : {}),
-    ...(state.authorizationDetailsJson !== undefined
-      ? { authorizationDetails: JSON.parse(state.authorizationDetailsJson) as Consent['authorizationDetails'] }
+/** A request as stored before its consent was named (docs/storage.md): the consent's members flat. */
+type EarlierAuthRequestState = Omit<AuthRequestState, 'consent'> & {
+  scope: string;
+  resource?: string[];
+  authorizationDetailsJson?: string;
+  acrValues?: string[];
+  bindingMessage?: string;
+  displayHash?: string;
+};
+
+/** Reads a stored request of either shape as the current one; the next write stores the current shape. */
+export function upgradeRequest(stored: AuthRequestState | EarlierAuthRequestState | undefined): AuthRequestState | undefined {
+  if (stored === undefined || 'consent' in stored) return stored;
+  const { scope, resource, authorizationDetailsJson, acrValues, bindingMessage, displayHash, ...rest } = stored;
+  const consent: Consent = {
+    scope,
+    ...(resource ? { resource } : {}),
+    ...(authorizationDetailsJson !== undefined
+      ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
       : {}),
-    ...(state.bindingMessage !== undefined ? { bindingMessage: state.bindingMessage } : {}),
-    ...(state.acrValues ? { acrValues: state.acrValues } : {}),
-    ...(state.displayHash !== undefined ? { displayHash: state.displayHash } : {}),
+    ...(bindingMessage !== undefined ? { bindingMessage } : {}),
+    ...(acrValues ? { acrValues } : {}),
+    ...(displayHash !== undefined ? { displayHash } : {}),
   };
+  return { ...rest, consent };
 }
 
 /** A token-endpoint poll (CIBA §11, docs/protocol.md §4): the interval rule, then the state's answer. */
@@ -315,7 +324,7 @@ export function decide(
   if (!input.ok) return { outcome: { status: 'invalid_request', description: input.description } };
   // What-you-see binding: an approval that says what the device showed must have shown this request.
   const confirmed = input.status === 'approved' && input.displayHash !== undefined;
-  if (confirmed && input.displayHash !== state.displayHash) {
+  if (confirmed && input.displayHash !== state.consent.displayHash) {
     return { outcome: { status: 'invalid_request', description: 'display_hash does not match what this request shows' } };
   }
   // A cancelled request answers its authenticator as an expired one does: it will never be honoured.

@@ -30,7 +30,7 @@ const clientMetadataSchema = z.object({
   backchannel_token_delivery_mode: z._default(z.string(), 'poll'),
   backchannel_client_notification_endpoint: z.optional(z.string()),
   backchannel_user_code_parameter: z._default(z.boolean(), false),
-  // Contract §8: long polling; each pending poll is held up to this many seconds.
+  // docs/protocol.md §8: long polling; each pending poll is held up to this many seconds.
   backchannel_long_poll_wait: z.optional(z.int().check(z.minimum(1), z.maximum(LONG_POLL_MAX_WAIT_S))),
   // CIBA §4: when registered, every authentication request is a request object signed with it.
   backchannel_authentication_request_signing_alg: z.optional(z.enum(ASYMMETRIC_ALGS)),

@@ -5,6 +5,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { InboxEntry } from '../authenticators/device-inbox.ts';
+import type { Consent } from '../consent.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -65,9 +66,8 @@ const shown = (value: unknown): string =>
       : JSON.stringify(value);
 
 /** RFC 9396 authorization_details, readable: one list per detail, headed by its type. */
-const detailsOf = (json: string | undefined) => {
-  if (json === undefined) return '';
-  const details = JSON.parse(json) as { type: string; [member: string]: unknown }[];
+const detailsOf = (details: Consent['authorizationDetails']) => {
+  if (details === undefined) return '';
   return html`<div class="details"><p>Details you are approving:</p>
 ${details.map(
   ({ type, ...members }) => html`<h3>${type}</h3>
@@ -91,16 +91,16 @@ const proofFields = (proof: FormProof) =>
 const card = (tenantId: string, proof: FormProof, methods: readonly string[], e: Omit<InboxEntry, 'callbackToken'>, now: number) => html`
 <section class="request" aria-labelledby="h-${e.requestId}" data-request-id="${e.requestId}">
 <h2 id="h-${e.requestId}">${e.clientName} asks you to sign in</h2>
-${e.bindingMessage ? html`<p>Check that this matches the other screen:<strong class="binding">${e.bindingMessage}</strong></p>` : ''}
+${e.consent.bindingMessage ? html`<p>Check that this matches the other screen:<strong class="binding">${e.consent.bindingMessage}</strong></p>` : ''}
 <p>It asks for:</p>
-<ul>${e.scope.split(' ').map((s) => html`<li>${SCOPE_WORDS[s] ?? s}</li>`)}</ul>
-${detailsOf(e.authorizationDetailsJson)}
-${e.acrValues ? html`<p>Assurance asked for: <code>${e.acrValues.join(' ')}</code></p>` : ''}
+<ul>${e.consent.scope.split(' ').map((s) => html`<li>${SCOPE_WORDS[s] ?? s}</li>`)}</ul>
+${detailsOf(e.consent.authorizationDetails)}
+${e.consent.acrValues ? html`<p>Assurance asked for: <code>${e.consent.acrValues.join(' ')}</code></p>` : ''}
 <p>Expires in <time class="countdown" datetime="${new Date(e.expiresAt).toISOString()}" data-expires="${e.expiresAt}">${remaining(e.expiresAt - now)}</time></p>
 <form method="post" action="/${tenantId}/device">
 ${proofFields(proof)}
 <input type="hidden" name="request_id" value="${e.requestId}">
-${e.displayHash ? html`<input type="hidden" name="display_hash" value="${e.displayHash}">` : ''}
+${e.consent.displayHash ? html`<input type="hidden" name="display_hash" value="${e.consent.displayHash}">` : ''}
 <label for="m-${e.requestId}">Sign in with</label>
 <select id="m-${e.requestId}" name="authentication_method">
 ${methods.map((m) => html`<option value="${m}">${m}</option>`)}

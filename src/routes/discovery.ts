@@ -44,7 +44,7 @@ route(discovery, '/', {
         backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,
         backchannel_user_code_parameter_supported: settings.backchannel_user_code_parameter_supported,
         backchannel_authentication_request_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
-        // Contract §8: what goes beyond CIBA.
+        // docs/protocol.md §8: what goes beyond CIBA.
         backchannel_long_poll_supported: true,
         backchannel_authentication_cancel_endpoint: issuer + ENDPOINTS.cancel,
         ...(settings.authorization_details_types_supported.length > 0

@@ -11,7 +11,7 @@ export interface TenantRef {
 /** The KV prefix of every record of one incarnation of a tenant (ids and incarnations hold no colon). */
 export const tenantPrefix = (tenant: TenantRef) => `tenant:${tenant.id}:${tenant.incarnation}:`;
 
-/** Contract §8: where a tenant's request data must stay (Durable Object jurisdictions). */
+/** docs/protocol.md §8: where a tenant's request data must stay (Durable Object jurisdictions). */
 export const JURISDICTIONS = ['eu', 'fedramp'] as const;
 export type Jurisdiction = (typeof JURISDICTIONS)[number];
 

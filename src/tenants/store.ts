@@ -75,9 +75,9 @@ export const tenantSettingsSchema = z
     trusted_hint_issuers: z._default(z.array(trustedHintIssuer), []),
     // Issue 12: the built-in authenticator's device page, off unless enabled.
     device_page: z._default(z.boolean(), false),
-    // Contract §8: data residency, fixed at creation (tenants/operations.ts).
+    // docs/protocol.md §8: data residency, fixed at creation (cascades/tenants.ts).
     jurisdiction: z.optional(z.enum(JURISDICTIONS)),
-    // Contract §8: push-bombing limits per user, on by default.
+    // docs/protocol.md §8: push-bombing limits per user, on by default.
     user_pending_limit: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 3),
     user_request_limit: z._default(z.int().check(z.minimum(1), z.maximum(10000)), 10),
   })
@@ -139,7 +139,7 @@ export async function putTenant(env: Env, tenant: TenantRecord): Promise<void> {
   forgetCached(tenantKey(tenant.id));
 }
 
-/** Deletes the tenant record; the tenant's other records belong to their own stores (tenants/operations.ts). */
+/** Deletes the tenant record; the tenant's other records belong to their own stores (cascades/tenants.ts). */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   await env.CONFIG.delete(tenantKey(tenantId));
   forgetCached(tenantKey(tenantId));

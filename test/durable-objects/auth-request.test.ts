@@ -4,7 +4,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { describe, expect, it } from 'vitest';
 import { authRequestStub } from '../../src/ciba/auth-req-id.ts';
 import { STATE_KEY } from '../../src/ciba/auth-request.ts';
-import { deviceInboxStub } from '../../src/authenticators/device-inbox.ts';
+import { deviceInboxStub, inboxEntryKey } from '../../src/authenticators/device-inbox.ts';
 import { EXPIRED_GRACE_MS, type AuthRequestState } from '../../src/ciba/state.ts';
 
 let n = 0;
@@ -20,7 +20,7 @@ function fresh(overrides: Partial<AuthRequestState> = {}) {
     authReqIdHash: 'h-auth',
     callbackTokenHash: 'h-cb',
     sub: 'alice',
-    scope: 'openid',
+    consent: { scope: 'openid' },
     createdAt: now,
     expiresAt: now + 60_000,
     interval: 5,
@@ -111,11 +111,34 @@ describe('AuthRequest', () => {
   });
 });
 
+describe('records stored before the consent was named', () => {
+  const flat = { scope: 'openid', bindingMessage: 'Pay 42 EUR', acrValues: ['high'], displayHash: 'd'.repeat(43), authorizationDetailsJson: '[{"type":"payment_initiation"}]' };
+  const named = { scope: 'openid', bindingMessage: 'Pay 42 EUR', acrValues: ['high'], displayHash: 'd'.repeat(43), authorizationDetails: [{ type: 'payment_initiation' }] };
+
+  it('a request of the earlier flat shape is read with its consent whole, and redeemed with it', async () => {
+    const { state, stub } = fresh();
+    const { consent: _consent, ...rest } = state;
+    await runInDurableObject(stub, (_instance, storage) => storage.storage.kv.put(STATE_KEY, { ...rest, ...flat, resource: ['https://api.example.com/'] }));
+    expect(await stub.decide('h-cb', 'inc-1', approve)).toEqual({ status: 'decided', decision: 'approved' });
+    const outcome = await stub.poll(mine, 0);
+    expect(outcome).toMatchObject({ status: 'approved', grant: { consent: { ...named, resource: ['https://api.example.com/'] } } });
+  });
+
+  it('an inbox entry of the earlier flat shape is listed and taken with its consent whole', async () => {
+    const inbox = deviceInboxStub(env, { id: 'acme', incarnation: 'i', settings: {} }, `user-${n++}`);
+    const now = Date.now();
+    const entry = { requestId: 'old', clientId: 'rp', clientName: 'Bank', ...flat, createdAt: now, expiresAt: now + 60_000, callbackToken: 'secret' };
+    await runInDurableObject(inbox, (_instance, storage) => storage.storage.kv.put(inboxEntryKey('old'), entry));
+    expect(await inbox.list()).toEqual([{ requestId: 'old', clientId: 'rp', clientName: 'Bank', consent: named, createdAt: now, expiresAt: now + 60_000 }]);
+    expect((await inbox.get('old'))?.consent).toEqual(named);
+  });
+});
+
 describe('DeviceInbox', () => {
   it('lists pending entries without their callback tokens, removes answered ones, and sweeps expired ones', async () => {
     const inbox = deviceInboxStub(env, { id: 'acme', incarnation: 'i', settings: {} }, `user-${n++}`);
     const now = Date.now();
-    const base = { clientId: 'rp', clientName: 'Bank', scope: 'openid', createdAt: now, callbackToken: 'secret' };
+    const base = { clientId: 'rp', clientName: 'Bank', consent: { scope: 'openid' }, createdAt: now, callbackToken: 'secret' };
     await inbox.add({ ...base, requestId: 'a', expiresAt: now + 60_000 });
     await inbox.add({ ...base, requestId: 'b', expiresAt: now - 1 });
     const listed = await inbox.list();

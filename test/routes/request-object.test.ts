@@ -112,7 +112,7 @@ describe('a client registered with a request object algorithm sends a signed req
     expect(started.expires_in).toBe(120);
     expect(started.interval).toBe(5);
     const entry = await inboxEntry(tenant, started.auth_req_id);
-    expect(entry).toMatchObject({ clientId: basicClient.client_id, scope: 'openid email', bindingMessage: 'Pay 10 €', acrValues: ['urn:x:loa:high'] });
+    expect(entry).toMatchObject({ clientId: basicClient.client_id, consent: { scope: 'openid email', bindingMessage: 'Pay 10 €', acrValues: ['urn:x:loa:high'] } });
     expect(await devicePage(tenant)).toContain('Pay 10 €');
 
     await approve(tenant, started.auth_req_id);
@@ -127,7 +127,7 @@ describe('a client registered with a request object algorithm sends a signed req
     const request = await keyAssertion(requestClaims(tenant, pkjClient.client_id, { requested_expiry: '90', binding_message: 'Code 4711' }), ps);
     const started = await expectStarted(await sendWithAssertion(pkjClient, ps, { request }));
     expect(started.expires_in).toBe(90);
-    expect((await inboxEntry(tenant, started.auth_req_id))?.bindingMessage).toBe('Code 4711');
+    expect((await inboxEntry(tenant, started.auth_req_id))?.consent.bindingMessage).toBe('Code 4711');
   });
 
   it('without requested_expiry the tenant default applies, and a larger one is capped at the tenant maximum', async () => {
@@ -310,14 +310,14 @@ describe('a client with keys but no registered algorithm may choose', () => {
     const request = await keyAssertion(requestClaims(tenant, freeClient.client_id, { binding_message: 'Free 1', requested_expiry: 200 }), free);
     const started = await expectStarted(await sendWithAssertion(freeClient, free, { request }));
     expect(started.expires_in).toBe(200);
-    expect((await inboxEntry(tenant, started.auth_req_id))?.bindingMessage).toBe('Free 1');
+    expect((await inboxEntry(tenant, started.auth_req_id))?.consent.bindingMessage).toBe('Free 1');
   });
 
   it('plain form parameters are accepted too', async () => {
     const started = await expectStarted(
       await sendWithAssertion(freeClient, free, { scope: 'openid', login_hint: 'alice@example.com', binding_message: 'Free 2' }),
     );
-    expect((await inboxEntry(tenant, started.auth_req_id))?.bindingMessage).toBe('Free 2');
+    expect((await inboxEntry(tenant, started.auth_req_id))?.consent.bindingMessage).toBe('Free 2');
   });
 
   it('dropping the algorithm from a client’s metadata lets it send plain form parameters again', async () => {
@@ -471,6 +471,6 @@ describe('the observation used above', () => {
     await createUser(tenant, 'bob', { login_hints: ['bob@example.com'], claims: {} });
     const started = await expectStarted(await sendSigned({ login_hint: 'bob@example.com', binding_message: 'For Bob' }));
     expect(await inboxEntry(tenant, started.auth_req_id)).toBeUndefined();
-    expect((await inboxEntry(tenant, started.auth_req_id, 'bob'))?.bindingMessage).toBe('For Bob');
+    expect((await inboxEntry(tenant, started.auth_req_id, 'bob'))?.consent.bindingMessage).toBe('For Bob');
   });
 });

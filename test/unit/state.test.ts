@@ -31,7 +31,7 @@ function state(overrides: Partial<AuthRequestState> = {}): AuthRequestState {
     authReqIdHash: 'h-auth',
     callbackTokenHash: 'h-cb',
     sub: 'alice',
-    scope: 'openid',
+    consent: { scope: 'openid' },
     createdAt: T0,
     expiresAt: T0 + 300_000,
     interval: 5,
@@ -84,7 +84,7 @@ describe('poll', () => {
     const first = poll(state({ status: 'approved', approval }), mine, T0);
     expect(first.outcome).toEqual({
       status: 'approved',
-      grant: { requestId: 'req', sub: 'alice', scope: 'openid', clientId: 'rp', approval },
+      grant: { requestId: 'req', clientId: 'rp', sub: 'alice', consent: { scope: 'openid' }, authentication: approval },
     });
     expect(poll(first.next, mine, T0 + 1).outcome.status).toBe('invalid_grant');
   });
@@ -109,7 +109,7 @@ describe('newAuthRequest', () => {
         callbackTokenHash: 'h-cb',
         sub: 'alice',
         userIncarnation: 'u-1',
-        scope: 'openid',
+        consent: { scope: 'openid' },
         authenticator: 'builtin',
         createdAt: T0,
         expiresAt: T0 + 300_000,
