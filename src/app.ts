@@ -8,7 +8,7 @@ import { resolveTenant } from './middleware/tenant.ts';
 import { cibaAuthorization } from './routes/ciba-authorization.ts';
 import { cibaCallback } from './routes/ciba-callback.ts';
 import { cibaCancel } from './routes/ciba-cancel.ts';
-import { device } from './routes/device.ts';
+import { device } from './routes/device/index.ts';
 import { discovery } from './routes/discovery.ts';
 import { jwks } from './routes/jwks.ts';
 import { token } from './routes/token.ts';

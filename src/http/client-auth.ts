@@ -12,7 +12,7 @@ import { getClient, type ClientRecord } from '../clients/store.ts';
 import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
 import { CLOCK_SKEW_S } from '../lib/time.ts';
 import { spendJti } from '../replay/guard.ts';
-import type { FormParams } from './form.ts';
+import { parseForm, type FormParams } from './form.ts';
 import { ASYMMETRIC_ALGS, HMAC_ALGS, type ClientAuthMethod } from '../vocabulary.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -160,4 +160,15 @@ async function verifyAssertion(
   if (iat !== undefined && iat > now + CLOCK_SKEW_S) throw fail("The client assertion's iat claim is in the future");
   const spent = await spendJti(c.env, client.tenantId, client.clientId, jti, exp * 1000);
   if (spent.status === 'replayed') throw fail('The client assertion was already used');
+}
+
+/**
+ * The prelude of every client-authenticated form endpoint, in the order errors win (docs/protocol.md
+ * §1): read the form (413), authenticate the client (401), then check the form is well formed.
+ */
+export async function readClientRequest(c: Context<AppEnv>): Promise<{ form: FormParams; client: ClientRecord }> {
+  const form = await parseForm(c);
+  const client = await authenticateClient(c, form);
+  form.assertWellFormed();
+  return { form, client };
 }

@@ -2,8 +2,7 @@
 import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient } from '../errors.ts';
-import { authenticateClient } from '../http/client-auth.ts';
-import { parseForm } from '../http/form.ts';
+import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
 import { openAuthRequest } from '../ciba/open-request.ts';
 import { checkAcrValues, checkAuthorizationDetails, checkBindingMessage, checkClientNotificationToken, checkRequestedExpiry, checkResource, checkScope, checkUserCodePresence } from '../ciba/checks.ts';
@@ -16,9 +15,7 @@ export const cibaAuthorization = new Hono<AppEnv>();
 
 route(cibaAuthorization, '/', {
   POST: async (c) => {
-    const form = await parseForm(c);
-    const client = await authenticateClient(c, form);
-    form.assertWellFormed();
+    const { form, client } = await readClientRequest(c);
     const tenant = c.get('tenant');
     const issuer = c.get('issuer');
     const { settings } = tenant;

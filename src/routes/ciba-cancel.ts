@@ -8,8 +8,7 @@ import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { tellCancelled } from '../authenticators/index.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
-import { authenticateClient } from '../http/client-auth.ts';
-import { parseForm } from '../http/form.ts';
+import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
 import { sha256 } from '../lib/crypto.ts';
 
@@ -17,9 +16,7 @@ export const cibaCancel = new Hono<AppEnv>();
 
 route(cibaCancel, '/', {
   POST: async (c) => {
-    const form = await parseForm(c);
-    const client = await authenticateClient(c, form);
-    form.assertWellFormed();
+    const { form, client } = await readClientRequest(c);
     const authReqId = form.get('auth_req_id');
     if (authReqId === undefined) throw invalidRequest('The auth_req_id parameter is required');
     const tenant = c.get('tenant');

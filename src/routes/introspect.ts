@@ -9,8 +9,7 @@ import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { grantStanding } from '../tokens/standing.ts';
 import { grantIdOfRefreshToken } from '../tokens/refresh-tokens.ts';
 import { grantStub } from '../tokens/family.ts';
-import { authenticateClient } from '../http/client-auth.ts';
-import { parseForm } from '../http/form.ts';
+import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
@@ -20,9 +19,7 @@ export const introspect = new Hono<AppEnv>();
 
 route(introspect, '/', {
   POST: async (c) => {
-    const form = await parseForm(c);
-    await authenticateClient(c, form);
-    form.assertWellFormed();
+    const { form } = await readClientRequest(c);
     const token = form.get('token');
     if (token === undefined) throw invalidRequest('The token parameter is required');
     const tenant = c.get('tenant');

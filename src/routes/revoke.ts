@@ -6,8 +6,7 @@ import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders } from '../errors.ts';
 import { presentRefreshToken } from '../tokens/refresh-tokens.ts';
 import { grantStub } from '../tokens/family.ts';
-import { authenticateClient } from '../http/client-auth.ts';
-import { parseForm } from '../http/form.ts';
+import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
 import { readAccessToken } from '../tokens/verify.ts';
 
@@ -15,9 +14,7 @@ export const revoke = new Hono<AppEnv>();
 
 route(revoke, '/', {
   POST: async (c) => {
-    const form = await parseForm(c);
-    const client = await authenticateClient(c, form);
-    form.assertWellFormed();
+    const { form, client } = await readClientRequest(c);
     const token = form.get('token');
     if (token === undefined) throw invalidRequest('The token parameter is required');
     const tenant = c.get('tenant');

@@ -4,17 +4,14 @@ import { Hono } from '../http/hono.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { invalidRequest, noStoreHeaders, unauthorizedClient, unsupportedGrantType } from '../errors.ts';
 import { grantsByType } from '../grants/index.ts';
-import { authenticateClient } from '../http/client-auth.ts';
-import { parseForm } from '../http/form.ts';
+import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
 
 export const token = new Hono<AppEnv>();
 
 route(token, '/', {
   POST: async (c) => {
-    const form = await parseForm(c);
-    const client = await authenticateClient(c, form);
-    form.assertWellFormed();
+    const { form, client } = await readClientRequest(c);
     const grantType = form.get('grant_type');
     if (grantType === undefined) throw invalidRequest('The grant_type parameter is required');
     const grant = grantsByType.get(grantType);
