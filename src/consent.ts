@@ -27,3 +27,32 @@ export interface Authentication {
   /** Epoch seconds (OpenID Connect Core §2, auth_time). */
   authTime: number;
 }
+
+/**
+ * A consent as records stored it before it was named (docs/storage.md): its members flat beside the
+ * record's own, the authorization details as JSON.
+ */
+export interface FlatConsent {
+  scope: string;
+  resource?: string[];
+  authorizationDetailsJson?: string;
+  bindingMessage?: string;
+  acrValues?: string[];
+  displayHash?: string;
+}
+
+/** Splits a record of the earlier shape into its own members and its consent, whole. */
+export function consentFromFlat<R extends FlatConsent>(record: R): { rest: Omit<R, keyof FlatConsent>; consent: Consent } {
+  const { scope, resource, authorizationDetailsJson, bindingMessage, acrValues, displayHash, ...rest } = record;
+  const consent: Consent = {
+    scope,
+    ...(resource ? { resource } : {}),
+    ...(authorizationDetailsJson !== undefined
+      ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
+      : {}),
+    ...(bindingMessage !== undefined ? { bindingMessage } : {}),
+    ...(acrValues ? { acrValues } : {}),
+    ...(displayHash !== undefined ? { displayHash } : {}),
+  };
+  return { rest, consent };
+}

@@ -4,7 +4,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
 import { placed, type TenantPlace, type TenantRef } from '../tenants/ref.ts';
 import { alarmNoLaterThan, sweepExpired } from '../lib/expiring.ts';
-import type { Consent } from '../consent.ts';
+import { consentFromFlat, type Consent, type FlatConsent } from '../consent.ts';
 
 export interface InboxEntry {
   requestId: string;
@@ -20,28 +20,12 @@ export interface InboxEntry {
 }
 
 /** An entry as stored before its consent was named (docs/storage.md): the consent's members flat. */
-interface EarlierEntry extends Omit<InboxEntry, 'consent'> {
-  scope: string;
-  bindingMessage?: string;
-  acrValues?: string[];
-  displayHash?: string;
-  authorizationDetailsJson?: string;
-}
-type StoredEntry = InboxEntry | EarlierEntry;
+type StoredEntry = InboxEntry | (Omit<InboxEntry, 'consent'> & FlatConsent);
 
 /** Reads a stored entry of either shape as the current one. */
 function upgradeEntry(stored: StoredEntry | undefined): InboxEntry | undefined {
   if (stored === undefined || 'consent' in stored) return stored;
-  const { scope, bindingMessage, acrValues, displayHash, authorizationDetailsJson, ...rest } = stored;
-  const consent: Consent = {
-    scope,
-    ...(authorizationDetailsJson !== undefined
-      ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
-      : {}),
-    ...(bindingMessage !== undefined ? { bindingMessage } : {}),
-    ...(acrValues ? { acrValues } : {}),
-    ...(displayHash !== undefined ? { displayHash } : {}),
-  };
+  const { rest, consent } = consentFromFlat(stored);
   return { ...rest, consent };
 }
 

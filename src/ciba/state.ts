@@ -1,7 +1,7 @@
 // The CIBA request lifecycle as pure functions: pending → approved | denied → redeemed, or expired.
 // Time comes in as an argument (epoch milliseconds); the Durable Object only loads, calls, saves.
 
-import type { Authentication, Consent } from '../consent.ts';
+import { consentFromFlat, type Authentication, type Consent, type FlatConsent } from '../consent.ts';
 import type { Redeemed } from '../tokens/issue.ts';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'redeemed' | 'expired' | 'cancelled';
@@ -227,30 +227,12 @@ export function redeemedOf(state: AuthRequestState, sub: string, authentication:
   };
 }
 
-/** A request as stored before its consent was named (docs/storage.md): the consent's members flat. */
-type EarlierAuthRequestState = Omit<AuthRequestState, 'consent'> & {
-  scope: string;
-  resource?: string[];
-  authorizationDetailsJson?: string;
-  acrValues?: string[];
-  bindingMessage?: string;
-  displayHash?: string;
-};
-
 /** Reads a stored request of either shape as the current one; the next write stores the current shape. */
-export function upgradeRequest(stored: AuthRequestState | EarlierAuthRequestState | undefined): AuthRequestState | undefined {
+export function upgradeRequest(
+  stored: AuthRequestState | (Omit<AuthRequestState, 'consent'> & FlatConsent) | undefined,
+): AuthRequestState | undefined {
   if (stored === undefined || 'consent' in stored) return stored;
-  const { scope, resource, authorizationDetailsJson, acrValues, bindingMessage, displayHash, ...rest } = stored;
-  const consent: Consent = {
-    scope,
-    ...(resource ? { resource } : {}),
-    ...(authorizationDetailsJson !== undefined
-      ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
-      : {}),
-    ...(bindingMessage !== undefined ? { bindingMessage } : {}),
-    ...(acrValues ? { acrValues } : {}),
-    ...(displayHash !== undefined ? { displayHash } : {}),
-  };
+  const { rest, consent } = consentFromFlat(stored);
   return { ...rest, consent };
 }
 

@@ -3,7 +3,7 @@
 // its current refresh token (constant space, however often it rotates), rotates it on every use, and
 // is revoked whole when a spent one comes back (RFC 9700 §4.14) or when the client revokes any of its
 // tokens (RFC 7009). Time comes in as an argument.
-import type { Authentication, Consent } from '../consent.ts';
+import { consentFromFlat, type Authentication, type Consent, type FlatConsent } from '../consent.ts';
 
 export interface GrantState {
   grantId: string;
@@ -42,30 +42,13 @@ export interface GrantState {
 }
 
 /** A grant as stored before its consent and authentication were named (docs/storage.md): flat members. */
-interface EarlierGrantState extends Omit<GrantState, 'consent' | 'authentication'> {
-  scope: string;
-  resource?: string[];
-  authorizationDetailsJson?: string;
-  bindingMessage?: string;
-  approval: Authentication;
-}
+type EarlierGrantState = Omit<GrantState, 'consent' | 'authentication'> & FlatConsent & { approval: Authentication };
 
 /** Reads a stored grant of either shape as the current one; the next write stores the current shape. */
 export function upgradeFamily(stored: GrantState | EarlierGrantState | undefined): GrantState | undefined {
   if (stored === undefined || 'consent' in stored) return stored;
-  const { scope, resource, authorizationDetailsJson, bindingMessage, approval, ...rest } = stored;
-  return {
-    ...rest,
-    consent: {
-      scope,
-      ...(resource ? { resource } : {}),
-      ...(authorizationDetailsJson !== undefined
-        ? { authorizationDetails: JSON.parse(authorizationDetailsJson) as Consent['authorizationDetails'] }
-        : {}),
-      ...(bindingMessage !== undefined ? { bindingMessage } : {}),
-    },
-    authentication: approval,
-  };
+  const { rest: { approval, ...rest }, consent } = consentFromFlat(stored);
+  return { ...rest, consent, authentication: approval };
 }
 
 /** Who is asking: the grant answers only to its own tenant incarnation and, where said, client. */
