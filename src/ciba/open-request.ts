@@ -136,8 +136,8 @@ async function admit({ env, start, credentials, limits, undo }: Opening, identif
   const { tenant } = start;
   const guard = limitsGuardName(tenant, identified ? subjectKey(identified.sub) : canonicalUserOf(start.hint, start.issuer));
   const admission = guardByName(env, guard).admit(credentials.requestId, start.expiresAt, limits);
-  // A slot taken for a request that will not open is given back.
-  undo.push(() => admission.then((a) => (a.admitted ? guardByName(env, guard).release(credentials.requestId) : undefined)));
+  // A slot taken for a request that will not open is given back (an admission that failed took none).
+  undo.push(() => admission.then((a) => (a.admitted ? guardByName(env, guard).release(credentials.requestId) : undefined), () => undefined));
   const outcome = await admission;
   if (!outcome.admitted) throw userLimitReached(outcome.limit, outcome.retryAfterS);
   return { guard, outcome };
@@ -207,7 +207,7 @@ async function bind(opening: Opening, user: IdentifiedUser | undefined, admitted
   const admission =
     userGuard === admitted.guard ? Promise.resolve(admitted.outcome) : guardByName(env, userGuard).admit(credentials.requestId, start.expiresAt, limits);
   if (userGuard !== admitted.guard) {
-    undo.push(() => admission.then((a) => (a.admitted ? guardByName(env, userGuard).release(credentials.requestId) : undefined)));
+    undo.push(() => admission.then((a) => (a.admitted ? guardByName(env, userGuard).release(credentials.requestId) : undefined), () => undefined));
   }
   const [forUser, bound] = await Promise.all([
     admission,
