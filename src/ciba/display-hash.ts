@@ -3,14 +3,10 @@
 // {"binding_message", "authorization_details", "client_name", "scope"}, members in that order, an
 // absent one null. The webhook payload carries it; an approval that echoes it must match.
 import { base64url, utf8 } from '../lib/encoding.ts';
-import type { AuthorizationDetail } from '../vocabulary.ts';
+import type { Consent } from '../consent.ts';
 
-export interface Shown {
-  bindingMessage?: string;
-  authorizationDetails?: AuthorizationDetail[];
-  clientName: string;
-  scope: string;
-}
+/** What the user is shown: the parts of the consent they see, and who asks. */
+export type Shown = Pick<Consent, 'bindingMessage' | 'authorizationDetails' | 'scope'> & { clientName: string };
 
 export async function displayHashOf(shown: Shown): Promise<string> {
   const json = JSON.stringify({

@@ -91,12 +91,7 @@ async function prepare(env: Env, params: OpenRequestParams): Promise<Opening> {
   const { tenant, issuer, client, hint, userCode, consent, ttl } = params;
   const credentials = mintRequestCredentials();
   const createdAt = Date.now();
-  const displayHash = await displayHashOf({
-    ...(consent.bindingMessage !== undefined ? { bindingMessage: consent.bindingMessage } : {}),
-    ...(consent.authorizationDetails ? { authorizationDetails: consent.authorizationDetails } : {}),
-    clientName: displayName(client),
-    scope: consent.scope,
-  });
+  const displayHash = await displayHashOf({ ...consent, clientName: displayName(client) });
   const start: AuthenticationStart = {
     tenant,
     issuer,
