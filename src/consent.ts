@@ -24,7 +24,7 @@ export interface Authentication {
   authenticationMethod: string;
   acr?: string;
   amr?: string[];
-  /** Epoch seconds (OpenID Connect Core §2, auth_time). */
+  /** Epoch milliseconds (seconds in records written before); a JWT carries it as auth_time in seconds (OpenID Connect Core §2). */
   authTime: number;
 }
 

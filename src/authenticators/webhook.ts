@@ -10,7 +10,7 @@ import { parseJson } from '../lib/json.ts';
 import { openSecret } from '../secrets.ts';
 import { readCapped } from '../lib/streams.ts';
 import { signWebhook } from '../lib/webhook-signature.ts';
-import { nowSeconds } from '../lib/time.ts';
+import { nowSeconds, toEpochSeconds } from '../lib/time.ts';
 import { WEBHOOK_SECRETS, type TenantRecord } from '../tenants/store.ts';
 import type { UserHint } from '../users/hints.ts';
 import { SUB } from '../users/store.ts';
@@ -99,7 +99,7 @@ function requestedEvent(start: AuthenticationStart): Record<string, unknown> {
     display_hash: consent.displayHash,
     ...(consent.authorizationDetails !== undefined ? { authorization_details: consent.authorizationDetails } : {}),
     ...hintMember(start.hint),
-    expires_at: Math.floor(start.expiresAt / 1000),
+    expires_at: toEpochSeconds(start.expiresAt),
     callback_url: start.issuer + ENDPOINTS.callback,
     callback_token: start.callbackToken,
   };

@@ -16,6 +16,7 @@ import {
   type TenantRecord,
   type TenantSettingsInput,
 } from '../tenants/store.ts';
+import { storedInstantMs } from '../lib/time.ts';
 
 /** The authenticator to store: a webhook secret sealed, or the stored one kept when none is given. */
 async function storedAuthenticator(
@@ -53,7 +54,7 @@ export async function upsertTenant(
   const tenant: TenantRecord = {
     ...ref,
     settings,
-    createdAt: previous?.createdAt ?? now,
+    createdAt: previous ? storedInstantMs(previous.createdAt) : now,
     updatedAt: now,
   };
   await putTenant(env, tenant);

@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import type { Env } from '../env.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { SCHEMA_CONTEXT, describeSchemaError } from '../lib/error-text.ts';
-import { nowSeconds } from '../lib/time.ts';
+import { CLOCK_SKEW_S } from '../lib/time.ts';
 import { authRequestStub, requestIdOf } from './auth-req-id.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { DecideOutcome, DecisionInput } from './state.ts';
@@ -30,7 +30,7 @@ const decisionSchema = z.discriminatedUnion(
 );
 
 /** Reads a decision body into the state machine's input; problems become a described refusal. */
-export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput {
+export function parseDecision(body: unknown, now = Date.now()): DecisionInput {
   const result = decisionSchema.safeParse(body, SCHEMA_CONTEXT);
   if (!result.success) {
     const missingMethod = result.error.issues.some((i) => i.path[0] === 'authentication_method');
@@ -43,7 +43,9 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
   }
   const decision = result.data;
   if (decision.status === 'denied') return { ok: true, status: 'denied' };
-  if (decision.auth_time !== undefined && decision.auth_time > now + 60) {
+  // auth_time is epoch seconds on the wire (OpenID Connect Core §2); the approval keeps milliseconds.
+  const authTime = decision.auth_time !== undefined ? decision.auth_time * 1000 : now;
+  if (authTime > now + CLOCK_SKEW_S * 1000) {
     return { ok: false, description: 'auth_time is in the future' };
   }
   return {
@@ -53,7 +55,7 @@ export function parseDecision(body: unknown, now = nowSeconds()): DecisionInput 
       authenticationMethod: decision.authentication_method,
       ...(decision.acr !== undefined ? { acr: decision.acr } : {}),
       ...(decision.amr !== undefined ? { amr: decision.amr } : {}),
-      authTime: decision.auth_time ?? now,
+      authTime,
     },
     ...(decision.display_hash !== undefined ? { displayHash: decision.display_hash } : {}),
   };

@@ -5,7 +5,6 @@ import type { Env } from '../env.ts';
 import { getClient } from '../clients/store.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { openSecret, sealSecret } from '../secrets.ts';
-import { nowSeconds } from '../lib/time.ts';
 import { getTenant } from '../tenants/store.ts';
 import { redeemedOf, type AttemptResult, type AuthRequestState, type Delivery, type Outbox } from './state.ts';
 import { issueTokens } from '../tokens/issue.ts';
@@ -40,7 +39,7 @@ export async function mintPushTokens(env: Env, state: AuthRequestState): Promise
   const key = await getSigningKey(env, tenant);
   const extras = { claims: { 'urn:openid:params:jwt:claim:auth_req_id': authReqId }, atHash: true };
   const issued = await issueTokens(
-    { env, tenant, issuer: state.issuer, client, key, now: nowSeconds(), extras },
+    { env, tenant, issuer: state.issuer, client, key, now: Date.now(), extras },
     redeemedOf(state, state.sub, state.approval),
   );
   if (issued.status === 'refused') return { status: 'abandon', reason: issued.reason };

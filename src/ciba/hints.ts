@@ -59,7 +59,7 @@ async function verified(
  * user). Returns its `sub`.
  */
 async function verifyIdTokenHint({ env, tenant, issuer, client }: HintContext, token: string): Promise<string> {
-  const keys = createLocalJWKSet(await publicJwks(env, tenant, nowSeconds()));
+  const keys = createLocalJWKSet(await publicJwks(env, tenant, Date.now()));
   const payload = await verified(token, keys, 'id_token_hint', "this server's", {
     issuer,
     audience: client.clientId,

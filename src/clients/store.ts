@@ -9,6 +9,7 @@ import { listKeyNames } from '../lib/kv.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 import { usesSecret, type ClientAuthMethod } from '../vocabulary.ts';
+import { storedInstantMs, toEpochSeconds } from '../lib/time.ts';
 import type { ClientMetadata } from './metadata.ts';
 
 /** The purpose client_secret_jwt secrets are sealed under (docs/storage.md). */
@@ -29,14 +30,14 @@ export interface ClientRecord {
   secretHash?: string;
   /** client_secret_jwt: the client secret, encrypted (an HMAC key must be readable). */
   secretJwe?: string;
-  /** Epoch seconds. */
+  /** Epoch milliseconds (seconds in records written before; read by storedInstantMs). */
   issuedAt: number;
 }
 
 /** The client's public view: metadata and id, never the secret or its hash. */
 export const describeClient = (client: ClientRecord) => ({
   client_id: client.clientId,
-  client_id_issued_at: client.issuedAt,
+  client_id_issued_at: toEpochSeconds(storedInstantMs(client.issuedAt)),
   ...client.metadata,
 });
 

@@ -13,7 +13,6 @@ import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
 import { issueTokens } from '../tokens/issue.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { nowSeconds } from '../lib/time.ts';
 import { CIBA_GRANT_TYPE } from '../vocabulary.ts';
 
 export const cibaGrant: Grant = {
@@ -50,7 +49,7 @@ export const cibaGrant: Grant = {
         throw refuse(outcome.reason);
       case 'approved': {
         // The approval is spent either way: one no longer good to issue for gets nothing.
-        const issued = await issueTokens({ env, tenant, issuer, client, key, now: nowSeconds() }, outcome.grant);
+        const issued = await issueTokens({ env, tenant, issuer, client, key, now: Date.now() }, outcome.grant);
         if (issued.status === 'refused') throw refuse(issued.reason);
         return issued.tokens;
       }

@@ -5,7 +5,6 @@ import { grantRefusal, type Grant } from './grant.ts';
 import { invalidRequest, invalidScope } from '../errors.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
-import { nowSeconds } from '../lib/time.ts';
 import { familyToMint, mintTokenResponse } from '../tokens/token-response.ts';
 import { plainToken } from '../lib/error-text.ts';
 import { grantStanding } from '../tokens/standing.ts';
@@ -54,6 +53,6 @@ export const refreshTokenGrant: Grant = {
       throw refuse('the user or the client was deleted');
     }
     const minted = { ...familyToMint(grant, issuer, outcome.scope), refreshToken: next };
-    return mintTokenResponse(key, tenant.settings, minted, nowSeconds());
+    return mintTokenResponse(key, tenant.settings, minted, Date.now());
   },
 };

@@ -5,7 +5,7 @@ import type { Env } from '../env.ts';
 import { notConfigured } from '../errors.ts';
 import { openSecret, resealSecret, sealSecret } from '../secrets.ts';
 import { randomToken } from '../lib/crypto.ts';
-import { nowSeconds } from '../lib/time.ts';
+import { storedInstantMs } from '../lib/time.ts';
 import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
 import type { SigningAlg } from '../vocabulary.ts';
@@ -16,11 +16,11 @@ export interface KeyRecord {
   publicJwk: JWK;
   /** The private JWK, encrypted (compact JWE). */
   privateJwe: string;
-  /** Epoch seconds. */
+  /** Epoch milliseconds (epoch seconds in records written before; read by storedInstantMs). */
   createdAt: number;
-  /** Epoch seconds: when the key starts signing; absent means from its creation. */
+  /** Epoch milliseconds: when the key starts signing; absent means from its creation. */
   activatesAt?: number;
-  /** Epoch seconds: when a newer key takes (or took) over signing. */
+  /** Epoch milliseconds: when a newer key takes (or took) over signing. */
   retiredAt?: number;
   /**
    * Seconds: the longest token lifetime in force at any time while this key signed. Raised when a
@@ -59,9 +59,17 @@ async function generateKeyRecord(env: Env, tenantId: string, alg: SigningAlg, to
 
 /** The key set; `fresh` reads KV itself (rotation, the admin API), else this isolate's copy may serve (lib/isolate-cache.ts). */
 export async function getKeySet(env: Env, tenant: TenantRef, { fresh = false } = {}): Promise<KeySet | undefined> {
-  if (fresh) return (await env.CONFIG.get<KeySet>(keysKey(tenant), 'json')) ?? undefined;
-  return cachedJson<KeySet>(env.CONFIG, keysKey(tenant));
+  const stored = fresh ? await env.CONFIG.get<KeySet>(keysKey(tenant), 'json') : await cachedJson<KeySet>(env.CONFIG, keysKey(tenant));
+  return stored ? { keys: stored.keys.map(inMilliseconds) } : undefined;
 }
+
+/** A key record with its instants in milliseconds, whichever unit it was stored in. */
+const inMilliseconds = (key: KeyRecord): KeyRecord => ({
+  ...key,
+  createdAt: storedInstantMs(key.createdAt),
+  ...(key.activatesAt !== undefined ? { activatesAt: storedInstantMs(key.activatesAt) } : {}),
+  ...(key.retiredAt !== undefined ? { retiredAt: storedInstantMs(key.retiredAt) } : {}),
+});
 
 async function putKeySet(env: Env, tenant: TenantRef, keySet: KeySet): Promise<void> {
   await env.CONFIG.put(keysKey(tenant), JSON.stringify(keySet));
@@ -90,7 +98,7 @@ async function decryptSigningKey(env: Env, tenantId: string, record: KeyRecord):
 
 /** The record of the key that signs now; a tenant without keys is a server fault, not something to repair here. */
 async function currentKeyRecord(env: Env, tenant: TenantRef): Promise<KeyRecord> {
-  const record = (await getKeySet(env, tenant))?.keys.find((k) => signsAt(k, nowSeconds()));
+  const record = (await getKeySet(env, tenant))?.keys.find((k) => signsAt(k, Date.now()));
   if (!record) throw notConfigured(`tenant ${tenant.id} has no signing key`);
   return record;
 }
@@ -122,7 +130,7 @@ export const JWKS_MAX_AGE_S = 300;
 
 /** A retired key stays published until the longest-lived token it may have signed has expired. */
 const isPublished = (key: KeyRecord, now: number) =>
-  key.retiredAt === undefined || now < key.retiredAt + key.maxTokenTtl;
+  key.retiredAt === undefined || now < key.retiredAt + key.maxTokenTtl * 1000;
 
 /** Does the key sign at `now`: active, and not yet taken over by a newer one? */
 const signsAt = (key: KeyRecord, now: number) =>
@@ -153,7 +161,7 @@ export async function rotateKey(
   now: number,
   { immediate = false } = {},
 ): Promise<KeySet> {
-  const activatesAt = immediate || !current?.keys.length ? now : now + JWKS_MAX_AGE_S;
+  const activatesAt = immediate || !current?.keys.length ? now : now + JWKS_MAX_AGE_S * 1000;
   const generated = await generateKeyRecord(env, tenant.id, alg, tokenTtl, now);
   const key: KeyRecord = activatesAt > now ? { ...generated, activatesAt } : generated;
   const kept = (current?.keys ?? [])

@@ -5,7 +5,6 @@ import type { AppEnv } from '../http/app-env.ts';
 import { route } from '../http/route.ts';
 import { REQUEST_OBJECT_ALGS } from '../ciba/request-object.ts';
 import { getKeySet, signingAlgsOf } from '../keys/store.ts';
-import { nowSeconds } from '../lib/time.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
 import { ENDPOINTS, ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../vocabulary.ts';
 
@@ -16,7 +15,7 @@ route(discovery, '/', {
     const issuer = c.get('issuer');
     const tenant = c.get('tenant');
     const { settings } = tenant;
-    const algs = signingAlgsOf(await getKeySet(c.env, tenant), nowSeconds());
+    const algs = signingAlgsOf(await getKeySet(c.env, tenant), Date.now());
     return c.json(
       {
         issuer,

@@ -14,6 +14,7 @@ import { route } from '../http/route.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { activeGrantOf, readAccessToken } from '../tokens/verify.ts';
 import { resourceAudience } from '../tokens/token-response.ts';
+import { toEpochSeconds } from '../lib/time.ts';
 
 export const introspect = new Hono<AppEnv>();
 
@@ -42,7 +43,7 @@ route(introspect, '/', {
           client_id: grant.clientId,
           sub: grant.sub,
           iss: issuer,
-          exp: Math.floor(grant.expiresAt / 1000),
+          exp: toEpochSeconds(grant.expiresAt),
           ...(grant.consent.resource ? { aud: resourceAudience(grant.consent.resource) } : {}),
           ...(grant.consent.bindingMessage !== undefined ? { binding_message: grant.consent.bindingMessage } : {}),
           ...(grant.consent.authorizationDetails ? { authorization_details: grant.consent.authorizationDetails } : {}),

@@ -119,6 +119,7 @@ export interface TenantRecord {
   /** Minted when the id is created, kept when it is replaced: requests of a deleted tenant never pass to a new one. */
   incarnation: string;
   settings: TenantSettings;
+  /** Epoch milliseconds (seconds in records written before; read by storedInstantMs). */
   createdAt: number;
   updatedAt: number;
 }

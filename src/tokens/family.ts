@@ -103,7 +103,7 @@ export async function openFamily(
     ? await mintRefreshToken(env, tenant.id, grantId, 1)
     : undefined;
   const { settings } = tenant;
-  const createdAt = now * 1000;
+  const createdAt = now;
   const expiresAt = createdAt + (refreshToken ? settings.refresh_token_ttl : settings.access_token_ttl) * 1000;
   const { sub, userIncarnation, claimsJson, consent, authentication } = redeemed;
   const family: GrantState = {

@@ -35,7 +35,7 @@ export interface IssueContext {
   client: ClientRecord;
   /** Loaded before the approval was consumed, so a key-store fault cannot burn an approval. */
   key: SigningKey;
-  /** Epoch seconds. */
+  /** Epoch milliseconds. */
   now: number;
   extras?: IdTokenExtras;
 }

@@ -6,9 +6,10 @@ import { base64url, utf8 } from '../lib/encoding.ts';
 import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
-import type { AuthorizationDetail } from '../vocabulary.ts';
 import type { Authentication, Consent } from '../consent.ts';
 import type { GrantState } from './family-state.ts';
+import type { AuthorizationDetail } from '../vocabulary.ts';
+import { storedInstantMs, toEpochSeconds } from '../lib/time.ts';
 
 /** What one token response is minted from: a family's user, its consent (the scope maybe narrowed) and authentication. */
 export interface TokensToMint {
@@ -75,9 +76,11 @@ export async function mintTokenResponse(
   extras: IdTokenExtras = {},
 ): Promise<TokenResponse> {
   const { consent, authentication } = grant;
+  // JWTs count in epoch seconds (RFC 7519 §2, NumericDate); the server's clock is milliseconds.
+  const iat = toEpochSeconds(now);
   const amr = amrFor(authentication.authenticationMethod, authentication.amr);
   const authClaims = {
-    auth_time: authentication.authTime,
+    auth_time: toEpochSeconds(storedInstantMs(authentication.authTime)),
     ...(authentication.acr ? { acr: authentication.acr } : {}),
     ...(amr ? { amr } : {}),
     ...(consent.bindingMessage !== undefined ? { binding_message: consent.bindingMessage } : {}),
@@ -91,8 +94,8 @@ export async function mintTokenResponse(
       client_id: grant.clientId,
       scope: consent.scope,
       ...(consent.authorizationDetails ? { authorization_details: consent.authorizationDetails } : {}),
-      iat: now,
-      exp: now + settings.access_token_ttl,
+      iat,
+      exp: iat + settings.access_token_ttl,
       jti: randomToken(16),
       gid: grant.grantId,
       ...authClaims,
@@ -106,8 +109,8 @@ export async function mintTokenResponse(
       iss: grant.issuer,
       sub: grant.sub,
       aud: grant.clientId,
-      iat: now,
-      exp: now + settings.id_token_ttl,
+      iat,
+      exp: iat + settings.id_token_ttl,
       ...authClaims,
       ...extras.claims,
       ...(extras.atHash ? { at_hash: await halfHashOf(accessToken, key.alg) } : {}),

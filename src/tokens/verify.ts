@@ -8,7 +8,6 @@ import { grantStub, isGrantId } from './family.ts';
 import type { GrantState } from './family-state.ts';
 import { grantStanding, type Standing } from './standing.ts';
 import { publicJwks } from '../keys/store.ts';
-import { nowSeconds } from '../lib/time.ts';
 import { type TenantRecord } from '../tenants/store.ts';
 import { SIGNING_ALGS } from '../vocabulary.ts';
 
@@ -42,7 +41,7 @@ export async function readAccessToken(
   { currentOnly = true } = {},
 ): Promise<AccessTokenClaims | undefined> {
   try {
-    const keys = createLocalJWKSet(await publicJwks(env, tenant, nowSeconds()));
+    const keys = createLocalJWKSet(await publicJwks(env, tenant, Date.now()));
     const { payload } = await jwtVerify(token, keys, {
       issuer,
       typ: 'at+jwt',

@@ -43,6 +43,7 @@ export interface UserRecord {
   claims: Record<string, unknown>;
   /** HMAC of the user code under a key derived from KEY_ENCRYPTION_SECRET (see userCodeDigest). */
   userCodeHash?: string;
+  /** Epoch milliseconds (seconds in records written before). */
   updatedAt: number;
 }
 

@@ -10,7 +10,6 @@ import { existingTenant } from '../../http/admin.ts';
 import type { TenantRecord } from '../../tenants/store.ts';
 import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
-import { nowSeconds } from '../../lib/time.ts';
 
 export const clients = new Hono<AppEnv>();
 
@@ -27,7 +26,7 @@ route(clients, '/:tenant/clients', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
     const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
-    const { client, secret } = await registerClient(c.env, tenant, metadata, nowSeconds());
+    const { client, secret } = await registerClient(c.env, tenant, metadata, Date.now());
     return c.json(
       { ...describeClient(client), ...(secret !== undefined ? { client_secret: secret, client_secret_expires_at: 0 } : {}) },
       201,

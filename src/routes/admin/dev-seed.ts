@@ -8,7 +8,6 @@ import { checkSigningKey, getKeySet } from '../../keys/store.ts';
 import { getClient, registerClient } from '../../clients/store.ts';
 import { parseClientMetadata } from '../../clients/metadata.ts';
 import { route } from '../../http/route.ts';
-import { nowSeconds } from '../../lib/time.ts';
 import { upsertTenant } from '../../cascades/tenants.ts';
 import { getTenant, parseTenantSettings } from '../../tenants/store.ts';
 import { getUser, putUser } from '../../users/store.ts';
@@ -29,7 +28,7 @@ export const devSeed = new Hono<AppEnv>();
 route(devSeed, '/seed', {
   POST: async (c) => {
     if (!isDevelopment(c.env)) throw notFound();
-    const now = nowSeconds();
+    const now = Date.now();
     const created: string[] = [];
     let tenant = await getTenant(c.env, DEMO.tenant, { fresh: true });
     // A demo tenant from an older version (no device page, or no key under its incarnation's records)

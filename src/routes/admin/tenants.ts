@@ -6,7 +6,7 @@ import { existingTenant, tenantIdParam } from '../../http/admin.ts';
 import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
 import { getKeySet, rotateKey, tokenTtlOf, type KeySet } from '../../keys/store.ts';
-import { nowSeconds } from '../../lib/time.ts';
+import { storedInstantMs, toEpochSeconds } from '../../lib/time.ts';
 import { removeTenant, resealTenant, upsertTenant } from '../../cascades/tenants.ts';
 import { parseTenantSettings, type TenantRecord } from '../../tenants/store.ts';
 
@@ -20,14 +20,14 @@ const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
     tenant.settings.authenticator.type === 'webhook'
       ? { type: 'webhook', url: tenant.settings.authenticator.url }
       : tenant.settings.authenticator,
-  created_at: tenant.createdAt,
-  updated_at: tenant.updatedAt,
+  created_at: toEpochSeconds(storedInstantMs(tenant.createdAt)),
+  updated_at: toEpochSeconds(storedInstantMs(tenant.updatedAt)),
   signing_keys: (keySet?.keys ?? []).map((k) => ({
     kid: k.kid,
     alg: k.alg,
-    created_at: k.createdAt,
-    ...(k.activatesAt !== undefined ? { activates_at: k.activatesAt } : {}),
-    ...(k.retiredAt !== undefined ? { retired_at: k.retiredAt } : {}),
+    created_at: toEpochSeconds(k.createdAt),
+    ...(k.activatesAt !== undefined ? { activates_at: toEpochSeconds(k.activatesAt) } : {}),
+    ...(k.retiredAt !== undefined ? { retired_at: toEpochSeconds(k.retiredAt) } : {}),
   })),
 });
 
@@ -35,7 +35,7 @@ route(tenants, '/:tenant', {
   PUT: async (c) => {
     const id = tenantIdParam(c);
     const settings = parseTenantSettings(await readJson(c), isDevelopment(c.env));
-    const { created, tenant, keySet } = await upsertTenant(c.env, id, settings, nowSeconds());
+    const { created, tenant, keySet } = await upsertTenant(c.env, id, settings, Date.now());
     return c.json(describeTenant(tenant, keySet), created ? 201 : 200);
   },
   GET: async (c) => {
@@ -59,9 +59,9 @@ route(tenants, '/:tenant/keys/rotate', {
     const { settings } = tenant;
     const current = await getKeySet(c.env, tenant, { fresh: true });
     const immediate = c.req.query('immediate') === 'true';
-    const now = nowSeconds();
+    const now = Date.now();
     const rotated = await rotateKey(c.env, tenant, current, settings.signing_alg, tokenTtlOf(settings), now, { immediate });
     const key = rotated.keys[0]!;
-    return c.json({ kid: key.kid, activates_at: key.activatesAt ?? now, immediate });
+    return c.json({ kid: key.kid, activates_at: toEpochSeconds(key.activatesAt ?? now), immediate });
   },
 });

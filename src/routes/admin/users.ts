@@ -45,7 +45,7 @@ route(users, '/:tenant/users/:sub', {
     const tenant = await existingTenant(c);
     const sub = subParam(c);
     const input = parseOrThrow(userInputSchema, await readJson(c));
-    const { created, user } = await putUser(c.env, tenant, sub, input, nowSeconds());
+    const { created, user } = await putUser(c.env, tenant, sub, input, Date.now());
     return c.json(describeUser(user), created ? 201 : 200);
   },
   GET: async (c) => {

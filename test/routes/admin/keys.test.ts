@@ -16,7 +16,7 @@ const kidsOf = async (tenant: string) =>
 async function ageRetired(tenant: string, seconds: number) {
   const key = keysKey(await tenantRef(tenant));
   const keySet = (await env.CONFIG.get<KeySet>(key, 'json'))!;
-  const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds }));
+  const aged = keySet.keys.map((k) => (k.retiredAt === undefined ? k : { ...k, retiredAt: k.retiredAt - seconds * 1000 }));
   await putRecord(key, JSON.stringify({ keys: aged }));
 }
 
@@ -185,5 +185,26 @@ describe('a retired key outlives every token it signed, whatever the lifetimes b
     expect(await kidsOf(tenant)).toContain(first);
     await ageRetired(tenant, 2);
     expect(await kidsOf(tenant)).not.toContain(first);
+  });
+});
+
+describe('key sets stored before the clock was one (instants in epoch seconds)', () => {
+  it('are read in milliseconds: the retired key stays published, the new one signs, the admin API shows the same seconds', async () => {
+    const { tenant, client } = await setup();
+    await admin(`/tenants/${tenant}/keys/rotate?immediate=true`, 'POST');
+    const key = keysKey(await tenantRef(tenant));
+    const stored = (await env.CONFIG.get<KeySet>(key, 'json'))!;
+    const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.floor(ms / 1000));
+    const inSeconds = stored.keys.map((k) => ({ ...k, createdAt: seconds(k.createdAt)!, activatesAt: seconds(k.activatesAt), retiredAt: seconds(k.retiredAt) }));
+    expect(inSeconds[1]!.retiredAt).toBeLessThan(1e11);
+    await putRecord(key, JSON.stringify({ keys: inSeconds }));
+    const [signing, retired] = inSeconds;
+    expect(await kidsOf(tenant)).toEqual([signing!.kid, retired!.kid]);
+    const view = (await (await admin(`/tenants/${tenant}`)).json()) as { signing_keys: { kid: string; created_at: number; retired_at?: number }[] };
+    expect(view.signing_keys.map((k) => [k.kid, k.created_at, k.retired_at])).toEqual(inSeconds.map((k) => [k.kid, k.createdAt, k.retiredAt]));
+    const { auth_req_id } = await startRequest(tenant, client);
+    await approve(tenant, auth_req_id);
+    const tokens = (await (await poll(tenant, client, auth_req_id)).json()) as { id_token: string };
+    expect(decodeProtectedHeader(tokens.id_token).kid).toBe(signing!.kid);
   });
 });
