@@ -1,12 +1,12 @@
 // Operations on a whole tenant that span stores: creating or replacing one (with its signing keys),
-// resealing its secrets, and deleting one (its records swept in batches by tenants/sweeper.ts).
+// resealing its secrets, and deleting one (its records swept in batches by sweeper.ts).
 import type { Env } from '../env.ts';
 import { resealClientSecrets } from '../clients/store.ts';
 import { getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
 import { resealSecret, sealSecret } from '../secrets.ts';
-import { sweepTenant } from '../tenants/sweeper.ts';
+import { sweepTenant } from './sweeper.ts';
 import {
   WEBHOOK_SECRETS,
   deleteTenant,
@@ -81,7 +81,7 @@ export async function resealTenant(env: Env, tenant: TenantRecord): Promise<{ ke
  * Deletes a tenant however many records it holds: its sweeper is started first, so no record is
  * left behind if what follows fails (a retried DELETE finds the sweep under way), then its record is
  * deleted and it stops resolving. Every other record lives below the incarnation's prefix and is
- * deleted in batches by the sweeper (tenants/sweeper.ts); a tenant re-created under the same id gets
+ * deleted in batches by the sweeper (sweeper.ts); a tenant re-created under the same id gets
  * a new incarnation and inherits nothing. Its device inboxes are named by incarnation; its requests
  * and grants check it; all of them expire on their own (docs/storage.md).
  */

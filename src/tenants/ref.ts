@@ -1,7 +1,7 @@
 // What names a tenant's records: its id and the incarnation they were written under. Every record
 // of a tenant but the tenant record itself lives below tenantPrefix, so a tenant deleted and
 // re-created under the same id starts from an empty prefix while the old one is swept
-// (tenants/sweeper.ts, docs/storage.md).
+// (cascades/sweeper.ts, docs/storage.md).
 
 export interface TenantRef {
   readonly id: string;

@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tenantPrefix, type TenantRef } from '../../../src/tenants/ref.ts';
-import { SWEEP_BATCH, TenantSweeper, tenantSweeperStub } from '../../../src/tenants/sweeper.ts';
+import { SWEEP_BATCH, TenantSweeper, tenantSweeperStub } from '../../../src/cascades/sweeper.ts';
 import {
   admin,
   backchannel,

@@ -6,7 +6,7 @@
 // tenant re-created under the same id meanwhile writes under a new prefix the sweep never touches.
 import { DurableObject } from 'cloudflare:workers';
 import { namespaceOf, type Env } from '../env.ts';
-import { tenantPrefix, type TenantRef } from './ref.ts';
+import { tenantPrefix, type TenantRef } from '../tenants/ref.ts';
 
 /** Records deleted per alarm run: with the listing, well inside the smallest plan's subrequest limit. */
 export const SWEEP_BATCH = 40;
