@@ -109,11 +109,6 @@ export async function putUser(
   return { created: !previous, user };
 }
 
-/** Is the user the request was opened for still in the directory, and the same user (not a re-created sub)? */
-export async function isCurrentUser(env: Env, tenant: TenantRef, sub: string, incarnation: string): Promise<boolean> {
-  return (await getUser(env, tenant, sub))?.incarnation === incarnation;
-}
-
 export async function deleteUser(env: Env, tenant: TenantRef, sub: string): Promise<boolean> {
   const user = await getUser(env, tenant, sub);
   if (!user) return false;
