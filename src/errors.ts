@@ -4,6 +4,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { SCHEMA_CONTEXT, describeSchemaError, toErrorDescription, type SchemaError } from './lib/error-text.ts';
+import { DPOP_ALGS } from './vocabulary.ts';
 
 /** A deployment that lacks what it needs to run (a secret, a key); the renderer answers it as server_error. */
 export class ConfigurationError extends Error {
@@ -32,6 +33,8 @@ const defaultStatus = {
   invalid_target: 400,
   invalid_authorization_details: 400,
   invalid_client_metadata: 400,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
   server_error: 500,
   temporarily_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
@@ -94,11 +97,37 @@ export function parseOrThrow<T>(
 // docs/protocol.md §2 and the admin API: who is calling.
 export const invalidClient = (description: string, realm: string) =>
   new OAuthError('invalid_client', description, { headers: { 'WWW-Authenticate': `Basic realm=${quoted(realm)}` } });
-/** RFC 6750 §3: a Bearer challenge naming the error, its description in RFC 6749 §5.2's character set. */
-const bearerChallenge = (code: 'invalid_token' | 'insufficient_scope', description: string) =>
-  `Bearer error="${code}", error_description=${quoted(toErrorDescription(description))}`;
-export const invalidToken = (description: string) =>
-  new OAuthError('invalid_token', description, { headers: { 'WWW-Authenticate': bearerChallenge('invalid_token', description) } });
+/** The scheme a protected resource challenges with: Bearer (RFC 6750 §3) or DPoP (RFC 9449 §7.1). */
+export type TokenScheme = 'Bearer' | 'DPoP';
+type ChallengeCode = 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
+/** RFC 6750 §3, RFC 9449 §7.1: a challenge naming the error, its description in RFC 6749 §5.2's character set. */
+const challenge = (scheme: TokenScheme, code: ChallengeCode, description: string) =>
+  `${scheme} error="${code}", error_description=${quoted(toErrorDescription(description))}${
+    scheme === 'DPoP' ? ` algs="${DPOP_ALGS.join(' ')}"` : ''
+  }`;
+const bearerChallenge = (code: 'invalid_token' | 'insufficient_scope', description: string) => challenge('Bearer', code, description);
+export const invalidToken = (description: string, scheme: TokenScheme = 'Bearer') =>
+  new OAuthError('invalid_token', description, { headers: { 'WWW-Authenticate': challenge(scheme, 'invalid_token', description) } });
+/** RFC 9449 §7.1: at a protected resource, a DPoP proof that fails its checks is 401 with a DPoP challenge. */
+export const invalidDpopProofAtResource = (description: string) =>
+  new OAuthError('invalid_dpop_proof', description, {
+    status: 401,
+    headers: { 'WWW-Authenticate': challenge('DPoP', 'invalid_dpop_proof', description) },
+  });
+/** RFC 9449 §4.3, §5: a DPoP proof that fails its checks at the token endpoint. */
+export const invalidDpopProof = (description: string) => new OAuthError('invalid_dpop_proof', description);
+/**
+ * RFC 9449 §8, §9: the server demands a nonce; the client retries with the one in `DPoP-Nonce`. At the
+ * token endpoint 400; at a protected resource 401 with a DPoP challenge.
+ */
+export const useDpopNonce = (nonce: string, atResource = false) =>
+  new OAuthError('use_dpop_nonce', 'Send a DPoP proof with the nonce this response gives', {
+    status: atResource ? 401 : 400,
+    headers: {
+      'DPoP-Nonce': nonce,
+      ...(atResource ? { 'WWW-Authenticate': challenge('DPoP', 'use_dpop_nonce', 'Send a DPoP proof with the nonce this response gives') } : {}),
+    },
+  });
 export const unauthorizedClient = (description: string) => new OAuthError('unauthorized_client', description);
 /** RFC 6750 §3.1: a valid token that does not carry the scope the resource needs. */
 export const insufficientScope = (description: string) =>

@@ -51,6 +51,15 @@ const clientMetadataSchema = z.object({
     }),
   ),
   jwks_uri: z.optional(z.string()),
+  // RFC 9449 §5.2: every token request must carry a DPoP proof; its access tokens are bound to the key.
+  dpop_bound_access_tokens: z.optional(z.boolean()),
+  // RFC 8705 §3.4: access tokens bound to the certificate of the mutual-TLS connection.
+  tls_client_certificate_bound_access_tokens: z.optional(z.boolean()),
+  // RFC 8705 §2.1.2: what a tls_client_auth client's certificate must name (exactly one of them).
+  tls_client_auth_subject_dn: z.optional(z.string().check(z.minLength(1))),
+  tls_client_auth_san_dns: z.optional(z.string().check(z.minLength(1))),
+  tls_client_auth_san_uri: z.optional(z.string().check(z.minLength(1))),
+  tls_client_auth_san_email: z.optional(z.string().check(z.minLength(1))),
   scope: z.optional(z.string().check(z.regex(SCOPE_LIST))),
   contacts: z.optional(z.array(z.string())),
 });
@@ -76,6 +85,10 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   }
   if (mode === 'push' && metadata.backchannel_long_poll_wait !== undefined) {
     throw invalidClientMetadata('backchannel_long_poll_wait: a push client never polls');
+  }
+  // A pushed token response is made without a token request, so nothing could prove the key or certificate.
+  if (mode === 'push' && (metadata.dpop_bound_access_tokens || metadata.tls_client_certificate_bound_access_tokens)) {
+    throw invalidClientMetadata('backchannel_token_delivery_mode: push tokens cannot be sender-constrained; use poll or ping');
   }
   const endpoint = metadata.backchannel_client_notification_endpoint;
   if (mode !== 'poll' && endpoint === undefined) {

@@ -117,7 +117,7 @@ export async function replaceClientMetadata(
   const { secretHash, secretJwe, ...rest } = client;
   let kept: Pick<ClientRecord, 'secretHash' | 'secretJwe'> = {};
   if (method === 'client_secret_jwt') kept = secretJwe !== undefined ? { secretJwe } : {};
-  else if (method !== 'private_key_jwt') {
+  else if (usesSecret(method)) {
     const secret = await hmacSecretOf(env, client);
     kept = secretHash !== undefined ? { secretHash } : secret !== undefined ? { secretHash: await sha256(secret) } : {};
   }

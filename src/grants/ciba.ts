@@ -11,13 +11,14 @@ import {
 } from '../errors.ts';
 import { authRequestStub, requestIdOf } from '../ciba/auth-req-id.ts';
 import { issueTokens } from '../tokens/issue.ts';
+import { confirmationFor } from '../tokens/binding.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { CIBA_GRANT_TYPE } from '../vocabulary.ts';
 
 export const cibaGrant: Grant = {
   grantType: CIBA_GRANT_TYPE,
-  async handle({ env, tenant, issuer, client, form }) {
+  async handle({ env, tenant, issuer, client, form, sender }) {
     if (client.metadata.backchannel_token_delivery_mode === 'push') {
       throw unauthorizedClient('Push clients receive their tokens at their notification endpoint');
     }
@@ -27,7 +28,9 @@ export const cibaGrant: Grant = {
     const requestId = requestIdOf(authReqId);
     if (!requestId) throw refuse('malformed auth_req_id');
 
-    // The key is loaded before the grant is consumed, so a key-store fault cannot burn an approval.
+    // The binding is decided and the key loaded before the grant is consumed, so neither a missing
+    // proof nor a key-store fault can burn an approval.
+    const confirmation = confirmationFor(client, sender, issuer);
     const key = await getSigningKey(env, tenant);
     const outcome = await authRequestStub(env, tenant, requestId).poll({
       tenantId: tenant.id,
@@ -49,7 +52,7 @@ export const cibaGrant: Grant = {
         throw refuse(outcome.reason);
       case 'approved': {
         // The approval is spent either way: one no longer good to issue for gets nothing.
-        const issued = await issueTokens({ env, tenant, issuer, client, key, now: Date.now() }, outcome.grant);
+        const issued = await issueTokens({ env, tenant, issuer, client, key, now: Date.now(), confirmation }, outcome.grant);
         if (issued.status === 'refused') throw refuse(issued.reason);
         return issued.tokens;
       }

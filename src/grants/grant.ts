@@ -6,14 +6,17 @@ import type { ClientRecord } from '../clients/store.ts';
 import type { FormParams } from '../http/form.ts';
 import type { TenantRecord } from '../tenants/store.ts';
 import type { TokenResponse } from '../tokens/token-response.ts';
+import type { Sender } from '../sender.ts';
 
-/** What a grant needs to know of the request: the tenant, its issuer, the authenticated client, the form. */
+/** What a grant needs to know of the request: the tenant, its issuer, the authenticated client, the form, what the sender proves. */
 export interface GrantContext {
   env: Env;
   tenant: TenantRecord;
   issuer: string;
   client: ClientRecord;
   form: FormParams;
+  /** The DPoP proof and client certificate the request came with (docs/protocol.md §9). */
+  sender: Sender;
 }
 
 export interface Grant {

@@ -2,7 +2,8 @@
 // the refresh token on every use and revokes the grant when a spent one comes back; the scope may
 // narrow, never widen; a new access token, refresh token and ID token each time.
 import { grantRefusal, type Grant } from './grant.ts';
-import { invalidRequest, invalidScope } from '../errors.ts';
+import { invalidDpopProof, invalidRequest, invalidScope } from '../errors.ts';
+import { confirmationFor } from '../tokens/binding.ts';
 import { getSigningKey } from '../keys/store.ts';
 import { sha256 } from '../lib/crypto.ts';
 import { familyToMint, mintTokenResponse } from '../tokens/token-response.ts';
@@ -15,7 +16,7 @@ import { SCOPE_TOKEN } from '../vocabulary.ts';
 
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
-  async handle({ env, tenant, issuer, client, form }) {
+  async handle({ env, tenant, issuer, client, form, sender }) {
     const refreshToken = form.get('refresh_token');
     if (refreshToken === undefined) throw invalidRequest('The refresh_token parameter is required');
     const requested = form.get('scope')?.split(' ').filter((s) => s !== '');
@@ -28,7 +29,9 @@ export const refreshTokenGrant: Grant = {
     const { grantId, ...token } = presented;
     if (token.generation >= MAX_GENERATION) throw refuse('the refresh token is of the last generation a token can name');
 
-    // The key is loaded before the token is spent, so a key-store fault cannot burn a refresh token.
+    // The binding is decided and the key loaded before the token is spent, so neither a missing proof
+    // nor a key-store fault can burn a refresh token.
+    const confirmation = confirmationFor(client, sender, issuer);
     const key = await getSigningKey(env, tenant);
     // The next generation's token; the object keeps it only if the presented one is the current one.
     const next = await mintRefreshToken(env, tenant.id, grantId, token.generation + 1);
@@ -40,7 +43,9 @@ export const refreshTokenGrant: Grant = {
       token,
       nextHash: await sha256(next),
       ...(requested ? { scope: [...new Set(requested)] } : {}),
+      ...(sender.dpop ? { jkt: sender.dpop.jkt } : {}),
     });
+    if (outcome.status === 'invalid_dpop_proof') throw invalidDpopProof(outcome.reason);
     if (outcome.status === 'invalid_grant') throw refuse(outcome.reason);
     if (outcome.status === 'invalid_scope') {
       const named = plainToken(outcome.scope);
@@ -52,7 +57,8 @@ export const refreshTokenGrant: Grant = {
       await stub.revoke({ tenantId: tenant.id, tenantIncarnation: tenant.incarnation }, client.clientId);
       throw refuse('the user or the client was deleted');
     }
-    const minted = { ...familyToMint(grant, issuer, outcome.scope), refreshToken: next };
+    // A grant bound to a DPoP key was refreshed with a proof of it; any other gets this request's binding.
+    const minted = { ...familyToMint(grant, issuer, outcome.scope), refreshToken: next, confirmation };
     return mintTokenResponse(key, tenant.settings, minted, Date.now());
   },
 };

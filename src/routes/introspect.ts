@@ -57,7 +57,9 @@ route(introspect, '/', {
     return c.json(
       {
         active: true,
-        token_type: 'Bearer',
+        // RFC 9449 §6.2, RFC 8705 §3.2: a bound token's cnf, and DPoP as the type of a DPoP-bound one.
+        token_type: typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt === 'string' ? 'DPoP' : 'Bearer',
+        ...(claims.cnf !== undefined ? { cnf: claims.cnf } : {}),
         scope: claims.scope,
         client_id: claims.client_id,
         sub: claims.sub,

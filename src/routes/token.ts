@@ -6,6 +6,8 @@ import { invalidRequest, noStoreHeaders, unauthorizedClient, unsupportedGrantTyp
 import { grantsByType } from '../grants/index.ts';
 import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
+import { readDpopProof } from '../http/dpop.ts';
+import { presentedCertificate } from '../http/client-cert.ts';
 
 export const token = new Hono<AppEnv>();
 
@@ -19,7 +21,9 @@ route(token, '/', {
     if (!client.metadata.grant_types.includes(grantType)) {
       throw unauthorizedClient(`This client may not use the ${grantType} grant`);
     }
-    const tokens = await grant.handle({ env: c.env, tenant: c.get('tenant'), issuer: c.get('issuer'), client, form });
+    const [dpop, certificate] = await Promise.all([readDpopProof(c), presentedCertificate(c)]);
+    const sender = { ...(dpop ? { dpop } : {}), ...(certificate ? { certificate } : {}) };
+    const tokens = await grant.handle({ env: c.env, tenant: c.get('tenant'), issuer: c.get('issuer'), client, form, sender });
     return c.json(tokens, 200, noStoreHeaders);
   },
 });

@@ -5,7 +5,7 @@ import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isWebhookSecret, outboundUrlProblem } from '../lib/validation.ts';
 import { JURISDICTIONS } from './ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
-import { SIGNING_ALGS, SCOPE_TOKEN } from '../vocabulary.ts';
+import { PROFILES, SIGNING_ALGS, SCOPE_TOKEN } from '../vocabulary.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -80,6 +80,12 @@ export const tenantSettingsSchema = z
     // docs/protocol.md §8: push-bombing limits per user, on by default.
     user_pending_limit: z._default(z.int().check(z.minimum(1), z.maximum(1000)), 3),
     user_request_limit: z._default(z.int().check(z.minimum(1), z.maximum(10000)), 10),
+    // docs/protocol.md §9: fapi-ciba enforces FAPI-CIBA on the tenant and every client under it.
+    profile: z._default(z.enum(PROFILES), 'ciba'),
+    // docs/protocol.md §9: the acr an approval on the device page reports, by the method the user chose.
+    acr_by_method: z._default(z.record(z.string(), z.string().check(z.regex(/^[\x21-\x7E]+$/, 'not a valid acr value'))), {}),
+    // RFC 9449 §8: DPoP proofs must carry a nonce the server gave (stateless: docs/protocol.md §9).
+    dpop_nonce_required: z._default(z.boolean(), false),
   })
   .check(
     z.refine((s) => s.scopes.includes('openid'), { message: 'must include openid', path: ['scopes'] }),

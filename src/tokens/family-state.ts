@@ -4,6 +4,7 @@
 // is revoked whole when a spent one comes back (RFC 9700 §4.14) or when the client revokes any of its
 // tokens (RFC 7009). Time comes in as an argument.
 import { consentFromFlat, type Authentication, type Consent, type FlatConsent } from '../consent.ts';
+import type { Confirmation } from '../sender.ts';
 
 export interface GrantState {
   grantId: string;
@@ -21,6 +22,12 @@ export interface GrantState {
   consent: Consent;
   /** How the user authenticated when they approved. */
   authentication: Authentication;
+  /**
+   * What the grant's first tokens were bound to (docs/protocol.md §9). A DPoP key binds the grant for
+   * good: every refresh must prove the same key (RFC 9449 §5). A certificate binds each access token
+   * to the certificate of its own token request.
+   */
+  confirmation?: Confirmation;
   /** SHA-256 of the refresh token that may be used next; absent when the client has no refresh grant. */
   refreshHash?: string;
   /**
@@ -67,7 +74,8 @@ export interface PresentedRefresh {
 export type RefreshOutcome =
   | { status: 'rotated'; grant: GrantState; scope: string }
   | { status: 'invalid_grant'; reason: string }
-  | { status: 'invalid_scope'; scope: string };
+  | { status: 'invalid_scope'; scope: string }
+  | { status: 'invalid_dpop_proof'; reason: string };
 
 export interface Transition<O> {
   next?: GrantState;
@@ -104,7 +112,7 @@ export function refreshTokenStanding(state: GrantState, token: PresentedRefresh)
  */
 export function refresh(
   state: GrantState | undefined,
-  input: GrantCaller & { clientId: string; token: PresentedRefresh; nextHash: string; scope?: string[] },
+  input: GrantCaller & { clientId: string; token: PresentedRefresh; nextHash: string; scope?: string[]; jkt?: string },
   now: number,
 ): Transition<RefreshOutcome> {
   if (!state || !isCaller(state, input) || state.clientId !== input.clientId) {
@@ -118,6 +126,11 @@ export function refresh(
   if (standing === 'unknown') return { outcome: { status: 'invalid_grant', reason: 'unknown refresh token' } };
   if (state.status !== 'active') return { outcome: { status: 'invalid_grant', reason: 'the grant was revoked' } };
   if (now >= state.expiresAt) return { outcome: { status: 'invalid_grant', reason: 'the refresh token expired' } };
+  // RFC 9449 §5: a grant bound to a DPoP key is refreshed only with a proof of that key; the token stays unspent.
+  const bound = state.confirmation && 'jkt' in state.confirmation ? state.confirmation.jkt : undefined;
+  if (bound !== undefined && input.jkt !== bound) {
+    return { outcome: { status: 'invalid_dpop_proof', reason: input.jkt === undefined ? 'this grant is bound to a DPoP key; send a proof of it' : 'the DPoP proof is of another key than the one this grant is bound to' } };
+  }
   const granted = state.consent.scope.split(' ');
   const wider = input.scope?.find((s) => !granted.includes(s));
   if (wider !== undefined) return { outcome: { status: 'invalid_scope', scope: wider } };

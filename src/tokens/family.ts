@@ -21,6 +21,7 @@ import {
 } from './family-state.ts';
 import { mintRefreshToken } from './refresh-tokens.ts';
 import type { Redeemed } from './issue.ts';
+import type { Confirmation } from '../sender.ts';
 import { REFRESH_TOKEN_GRANT_TYPE } from '../vocabulary.ts';
 
 export const STATE_KEY = 'grant';
@@ -97,6 +98,7 @@ export async function openFamily(
   client: ClientRecord,
   redeemed: Redeemed,
   now: number,
+  confirmation?: Confirmation,
 ): Promise<{ family: GrantState; refreshToken?: string }> {
   const grantId = newGrantId();
   const refreshToken = client.metadata.grant_types.includes(REFRESH_TOKEN_GRANT_TYPE)
@@ -118,6 +120,7 @@ export async function openFamily(
     ...(claimsJson !== undefined ? { claimsJson } : {}),
     consent,
     authentication,
+    ...(confirmation ? { confirmation } : {}),
     ...(refreshToken ? { refreshHash: await sha256(refreshToken), refreshGeneration: 1 } : {}),
     status: 'active',
     createdAt,

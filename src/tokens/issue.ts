@@ -5,6 +5,7 @@
 // is still good to issue for. No HTTP here.
 import type { Authentication, Consent } from '../consent.ts';
 import type { Env } from '../env.ts';
+import type { Confirmation } from '../sender.ts';
 import type { ClientRecord } from '../clients/store.ts';
 import type { SigningKey } from '../keys/store.ts';
 import type { TenantRecord } from '../tenants/store.ts';
@@ -38,6 +39,8 @@ export interface IssueContext {
   /** Epoch milliseconds. */
   now: number;
   extras?: IdTokenExtras;
+  /** What the tokens are bound to (tokens/binding.ts), decided before the approval was consumed. */
+  confirmation?: Confirmation;
 }
 
 /**
@@ -45,11 +48,11 @@ export interface IssueContext {
  * (or re-created) since the request was opened, or its client gone. The approval is spent either way.
  */
 export async function issueTokens(context: IssueContext, redeemed: Redeemed): Promise<IssueOutcome> {
-  const { env, tenant, issuer, client, key, now, extras } = context;
+  const { env, tenant, issuer, client, key, now, extras, confirmation } = context;
   if (!(await grantStanding(env, tenant, redeemed, client))) {
     return { status: 'refused', reason: 'the user or the client was deleted after the request was opened' };
   }
-  const { family, refreshToken } = await openFamily(env, tenant, issuer, client, redeemed, now);
+  const { family, refreshToken } = await openFamily(env, tenant, issuer, client, redeemed, now, confirmation);
   const minted = familyToMint(family, issuer, family.consent.scope);
   return { status: 'issued', tokens: await mintTokenResponse(key, tenant.settings, refreshToken ? { ...minted, refreshToken } : minted, now, extras) };
 }

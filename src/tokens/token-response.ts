@@ -7,6 +7,7 @@ import type { TenantSettings } from '../tenants/store.ts';
 import { amrFor } from './amr.ts';
 import { signJwt } from './jwt.ts';
 import type { Authentication, Consent } from '../consent.ts';
+import type { Confirmation } from '../sender.ts';
 import type { GrantState } from './family-state.ts';
 import type { AuthorizationDetail } from '../vocabulary.ts';
 import { storedInstantMs, toEpochSeconds } from '../lib/time.ts';
@@ -22,11 +23,14 @@ export interface TokensToMint {
   grantId: string;
   /** A refresh token to hand out with them, when the client has the refresh_token grant. */
   refreshToken?: string;
+  /** What the access token is bound to (RFC 7800 `cnf`; docs/protocol.md §9); a bearer token when absent. */
+  confirmation?: Confirmation;
 }
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: DPoP for a token bound to a DPoP key; a certificate-bound token stays Bearer (RFC 8705 §3). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   id_token: string;
   scope: string;
@@ -57,6 +61,7 @@ export const familyToMint = (family: GrantState, issuer: string, scope: string):
   consent: { ...family.consent, scope },
   authentication: family.authentication,
   grantId: family.grantId,
+  ...(family.confirmation ? { confirmation: family.confirmation } : {}),
 });
 
 /** The resources a grant was asked for (RFC 8707 §2) as an `aud` claim: one as a string, more as an array. */
@@ -98,6 +103,7 @@ export async function mintTokenResponse(
       exp: iat + settings.access_token_ttl,
       jti: randomToken(16),
       gid: grant.grantId,
+      ...(grant.confirmation ? { cnf: grant.confirmation } : {}),
       ...authClaims,
     },
     key,
@@ -123,7 +129,7 @@ export async function mintTokenResponse(
   );
   return {
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: grant.confirmation && 'jkt' in grant.confirmation ? 'DPoP' : 'Bearer',
     expires_in: settings.access_token_ttl,
     id_token: idToken,
     scope: consent.scope,
