@@ -31,7 +31,10 @@
 // a creation) is started beside the server, and each hot path and its floor take turns in slices
 // (measurePaired), so a drift of the machine's speed weighs on both alike; each hot path's throughput
 // is reported as a ratio of its floor's: the pending poll against polling existing objects, the
-// backchannel request against creating new ones, discovery against a bare route.
+// backchannel request against creating new ones, discovery against a bare route. In the same slices
+// a client registered with dpop_bound_access_tokens polls with a DPoP proof each time (issue 20):
+// its runtime CPU per poll is compared with the Bearer poll's, the difference (the proof's checks
+// and its jti spent in the replay store) held to TARGETS.dpopPollExtraCpuMs.
 //
 // Before that, unmeasured by the memory check, how long an RP waits for its tokens once the user
 // presses Approve, in each delivery mode (APPROVALS flows per mode, APPROVAL_CONCURRENCY at a time,
@@ -66,6 +69,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { ReceiverStats } from './bench-receiver.ts';
 import { CIBA, adminCall, basicAuth, decideOnDevice, rpPost, setUpTenant, startBackchannel, type Client } from '../test/e2e/http.ts';
 import { startWrangler, type Server } from '../test/e2e/server.ts';
@@ -110,6 +114,8 @@ const TARGETS = {
   runtimeRssGrowthMiB: 128,
   /** Issue 13: the Worker's bundle, gzipped as wrangler reports it. */
   bundleGzipKiB: 64,
+  /** Issue 20: a pending poll with a DPoP proof (verified, its jti spent) costs at most this much more runtime CPU than a Bearer one. */
+  dpopPollExtraCpuMs: 1.5,
 } as const;
 
 const CONCURRENCY = 8; // autocannon connections, and fetch workers for the scripted phases
@@ -173,6 +179,8 @@ interface Ctx {
   client: Client;
   /** The webhook tenant's client. */
   hookClient: Client;
+  /** The webhook tenant's client that polls with DPoP proofs. */
+  dpopClient: Client;
 }
 
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
@@ -200,6 +208,26 @@ function pollLoad(ctx: Ctx, tenant: string, client: Client, ids: string[]): Prom
   return load(ctx.origin, bodies.length, (i) => ({ method: 'POST', path, headers, body: bodies[i]! }), (status, body) => {
     if (status !== 400 || json(body).error !== 'authorization_pending') {
       return `POST ${path}: expected 400 authorization_pending, got ${status}: ${body.slice(0, 300)}`;
+    }
+  });
+}
+
+/**
+ * The first poll of each of `ids`, each with its own DPoP proof (RFC 9449 §4.2: ES256, a fresh jti,
+ * iat now). The proofs are made before the phase, so the client's signing is not in its figures.
+ */
+async function dpopPollLoad(ctx: Ctx, tenant: string, client: Client, ids: string[]): Promise<Run> {
+  const headers = formHeaders(client);
+  const path = `/${tenant}/as/token`;
+  const htu = `${ctx.origin}${path}`;
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const proofs = await Promise.all(ids.map(() =>
+    new SignJWT({ htm: 'POST', htu, jti: crypto.randomUUID() }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk }).setIssuedAt().sign(privateKey)));
+  const bodies = ids.map((id) => form({ grant_type: CIBA, auth_req_id: id }));
+  return load(ctx.origin, bodies.length, (i) => ({ method: 'POST', path, headers: { ...headers, dpop: proofs[i]! }, body: bodies[i]! }), (status, body) => {
+    if (status !== 400 || json(body).error !== 'authorization_pending') {
+      return `POST ${path} with DPoP: expected 400 authorization_pending, got ${status}: ${body.slice(0, 300)}`;
     }
   });
 }
@@ -356,6 +384,7 @@ interface Paired {
   hook: Phase;
   builtin: Phase;
   poll: Phase;
+  dpopPoll: Phase;
   discovery: Phase;
 }
 
@@ -402,7 +431,7 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
     await discoveryLoad(ctx);
     console.log(`Our hot paths and their floors, alternating: ${PAIRED_ROUNDS} rounds of ${PAIRED_SLICE} requests each...`);
     const slices = {
-      hook: [] as Phase[], builtin: [] as Phase[], poll: [] as Phase[], discovery: [] as Phase[],
+      hook: [] as Phase[], builtin: [] as Phase[], poll: [] as Phase[], dpopPoll: [] as Phase[], discovery: [] as Phase[],
       create: [] as Phase[], counted: [] as Phase[], floorPoll: [] as Phase[], bare: [] as Phase[],
     };
     for (let round = 0; round < PAIRED_ROUNDS && !stopping; round++) {
@@ -413,6 +442,10 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
       slices.builtin.push(await measured(ctx.group, () => backchannelLoad(ctx, TENANT, ctx.client, `Q${round}`, [], PAIRED_SLICE)));
       slices.counted.push(await measured(floorGroup, () => post('/counted/', fresh(PAIRED_SLICE), 200)));
       slices.poll.push(await measured(ctx.group, () => pollLoad(ctx, HOOK_TENANT, ctx.hookClient, hookIds)));
+      // The same poll with a DPoP proof, of requests opened (unmeasured) by the DPoP client.
+      const dpopIds: string[] = [];
+      await backchannelLoad(ctx, HOOK_TENANT, ctx.dpopClient, `D${round}`, dpopIds, PAIRED_SLICE);
+      slices.dpopPoll.push(await measured(ctx.group, () => dpopPollLoad(ctx, HOOK_TENANT, ctx.dpopClient, dpopIds)));
       slices.floorPoll.push(await measured(floorGroup, () => post('/poll/', created, 400)));
       slices.discovery.push(await measured(ctx.group, () => discoveryLoad(ctx, PAIRED_SLICE)));
       slices.bare.push(await measured(floorGroup, () => bare(PAIRED_SLICE)));
@@ -427,6 +460,7 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
       hook: combine(slices.hook),
       builtin: combine(slices.builtin),
       poll: combine(slices.poll),
+      dpopPoll: combine(slices.dpopPoll),
       discovery: combine(slices.discovery),
     };
   } finally {
@@ -1016,7 +1050,13 @@ async function main(): Promise<number> {
     token_endpoint_auth_method: 'client_secret_basic',
   }, 201);
   const hookClient = { client_id: hookCreated.client_id as string, client_secret: hookCreated.client_secret as string };
-  const ctx: Ctx = { origin, group, client, hookClient };
+  const dpopCreated = await adminCall(origin, 'POST', `/tenants/${HOOK_TENANT}/clients`, {
+    client_name: CLIENT_NAME,
+    token_endpoint_auth_method: 'client_secret_basic',
+    dpop_bound_access_tokens: true,
+  }, 201);
+  const dpopClient = { client_id: dpopCreated.client_id as string, client_secret: dpopCreated.client_secret as string };
+  const ctx: Ctx = { origin, group, client, hookClient, dpopClient };
 
   // Warm-up: the same workload unmeasured, WARMUP_PASSES times, so JIT, caches, SQLite and the
   // allocator reach their working set; memory is then read once the warm-up's Durable Objects have
@@ -1165,6 +1205,12 @@ async function main(): Promise<number> {
     const [a, b] = [perRequest(ours, 'runtime'), perRequest(floor, 'runtime')];
     cpuRatioTable.push([name, cpuMs(a), cpuMs(b), (a / b).toFixed(2), cpuMs(perRequest(ours, 'proxy')), cpuMs(perRequest(floor, 'proxy'))]);
   }
+  // Issue 20: what a DPoP proof adds to a pending poll (its checks, and its jti spent in the replay store).
+  const [dpopMs, bearerMs] = [perRequest(paired.dpopPoll, 'runtime'), perRequest(paired.poll, 'runtime')];
+  cpuRatioTable.push(['pending poll with DPoP / the same poll as Bearer', cpuMs(dpopMs), cpuMs(bearerMs), (dpopMs / bearerMs).toFixed(2),
+    cpuMs(perRequest(paired.dpopPoll, 'proxy')), cpuMs(perRequest(paired.poll, 'proxy'))]);
+  check('pending poll with DPoP: runtime CPU beyond a Bearer poll', `≤ ${TARGETS.dpopPollExtraCpuMs} ms`,
+    `${(dpopMs - bearerMs).toFixed(2)} ms (ratio ${(dpopMs / bearerMs).toFixed(2)})`, dpopMs - bearerMs <= TARGETS.dpopPollExtraCpuMs);
   const tickMs = 1000 / CLK_TCK;
   const resolution = `CPU from /proc utime+stime in ticks of ${tickMs} ms (CLK_TCK ${CLK_TCK}) per process: over ` +
     `${BACKCHANNEL_REQUESTS} requests a per-request figure is good to about ±${(tickMs / BACKCHANNEL_REQUESTS).toFixed(3)} ms ` +
