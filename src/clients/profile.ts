@@ -15,7 +15,6 @@ const FAPI_ALGS_TEXT = 'must be PS256 or ES256 under fapi-ciba';
 export function profileProblem(metadata: ClientMetadata, profile: Profile | undefined): string | undefined {
   if (profile !== 'fapi-ciba') return undefined;
   const method = metadata.token_endpoint_auth_method;
-  const requestAlg = metadata.backchannel_authentication_request_signing_alg;
   // FAPI-CIBA §5.2.2: no push.
   if (metadata.backchannel_token_delivery_mode === 'push') return 'backchannel_token_delivery_mode: push is not allowed under fapi-ciba; use poll or ping';
   if (!(FAPI_AUTH_METHODS as readonly string[]).includes(method)) {
@@ -25,9 +24,10 @@ export function profileProblem(metadata: ClientMetadata, profile: Profile | unde
   if (!metadata.dpop_bound_access_tokens && !metadata.tls_client_certificate_bound_access_tokens) {
     return 'dpop_bound_access_tokens or tls_client_certificate_bound_access_tokens: one must be true under fapi-ciba';
   }
-  // FAPI-CIBA §5.2.2: every authentication request signed (CIBA §7.1.1).
-  if (requestAlg === undefined) return 'backchannel_authentication_request_signing_alg: required under fapi-ciba';
-  if (!isFapiAlg(requestAlg)) return `backchannel_authentication_request_signing_alg: ${FAPI_ALGS_TEXT}`;
+  // FAPI-CIBA §5.2.2: every authentication request signed (CIBA §7.1.1), so the algorithm is required.
+  if (!isFapiAlg(metadata.backchannel_authentication_request_signing_alg)) {
+    return `backchannel_authentication_request_signing_alg: required and ${FAPI_ALGS_TEXT}`;
+  }
   // Without a registered algorithm a private_key_jwt assertion could be signed with any asymmetric one.
   if (method === 'private_key_jwt' && !isFapiAlg(metadata.token_endpoint_auth_signing_alg)) return `token_endpoint_auth_signing_alg: ${FAPI_ALGS_TEXT}`;
   // A key that names its algorithm names one the profile allows.
