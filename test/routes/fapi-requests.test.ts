@@ -133,6 +133,22 @@ describe('the backchannel endpoint under fapi-ciba', () => {
   });
 });
 
+describe('a login_hint_token under fapi-ciba', () => {
+  it('is verified only with PS256 or ES256; a ciba tenant takes RS256 too', async () => {
+    const issuer = 'https://idp.example.com';
+    const [rs, es] = await Promise.all([clientKey('RS256'), clientKey('ES256')]);
+    const trusted_hint_issuers = [{ issuer, jwks: { keys: [rs.publicJwk, es.publicJwk] } }];
+    const hint = (key: ClientKey) =>
+      keyAssertion({ iss: issuer, sub_id: { format: 'email', email: 'alice@example.com' }, iat: now(), exp: now() + 300 }, key, { typ: 'JWT' });
+    const fapi = await party({ ...FAPI_TENANT, trusted_hint_issuers });
+    const claims = async (key: ClientKey) => ({ login_hint: undefined, login_hint_token: await hint(key), binding_message: 'Pay 8 EUR' });
+    const refused = await send(fapi, '/cibaAuthorization', { request: await requestObject(fapi, await claims(rs)) });
+    await expectOAuthError(refused, 400, 'invalid_request');
+    await started(fapi, await claims(es));
+    await started(await party({ trusted_hint_issuers }), await claims(rs));
+  });
+});
+
 describe('acr in the ID token under fapi-ciba', () => {
   it('an approval of a request with acr_values must report an acr; the ID and access tokens carry it', async () => {
     const p = await party({ ...FAPI_TENANT, acr_values_supported: [LOA2, LOA3] });
