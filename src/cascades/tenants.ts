@@ -1,10 +1,12 @@
 // Operations on a whole tenant that span stores: creating or replacing one (with its signing keys),
 // resealing its secrets, and deleting one (its records swept in batches by sweeper.ts).
 import type { Env } from '../env.ts';
-import { resealClientSecrets } from '../clients/store.ts';
+import { profileProblem } from '../clients/profile.ts';
+import { clientKey, resealClientSecrets, type ClientRecord } from '../clients/store.ts';
 import { getKeySet, prepareKeySet, resealKeySet, tokenTtlOf, type KeySet } from '../keys/store.ts';
 import { invalidRequest } from '../errors.ts';
 import { randomToken } from '../lib/crypto.ts';
+import { listKeyNames } from '../lib/kv.ts';
 import { resealSecret, sealSecret } from '../secrets.ts';
 import { sweepTenant } from './sweeper.ts';
 import {
@@ -35,6 +37,19 @@ async function storedAuthenticator(
 }
 
 /**
+ * A tenant switching to fapi-ciba must have no client the profile forbids (docs/protocol.md §10):
+ * the refusal names the first one found and what is wrong with it.
+ */
+async function assertClientsFitProfile(env: Env, tenant: TenantRecord, input: TenantSettingsInput): Promise<void> {
+  if (input.profile === 'ciba' || input.profile === tenant.settings.profile) return;
+  for (const name of await listKeyNames(env.CONFIG, clientKey(tenant, ''))) {
+    const client = await env.CONFIG.get<ClientRecord>(name, 'json');
+    const problem = client && profileProblem(client.metadata, input.profile);
+    if (problem) throw invalidRequest(`profile: the client ${client.clientId} is not allowed: ${problem}`);
+  }
+}
+
+/**
  * Creates or replaces a tenant (docs/protocol.md §6). A new tenant, or a new signing_alg, gets a fresh
  * signing key first; the key set learns of longer token lifetimes before any token is signed under them.
  */
@@ -48,6 +63,7 @@ export async function upsertTenant(
   if (previous && previous.settings.jurisdiction !== input.jurisdiction) {
     throw invalidRequest('jurisdiction: fixed when the tenant was created; it cannot change');
   }
+  if (previous) await assertClientsFitProfile(env, previous, input);
   const settings = { ...input, authenticator: await storedAuthenticator(env, id, input.authenticator, previous) };
   const ref = { id, incarnation: previous?.incarnation ?? randomToken(16) };
   const keySet = await prepareKeySet(env, ref, await getKeySet(env, ref, { fresh: true }), settings.signing_alg, tokenTtlOf(settings), now);

@@ -74,5 +74,6 @@ export async function applyDecision(
 ): Promise<DecideOutcome> {
   const requestId = requestIdOf(callbackToken);
   if (!requestId) return { status: 'invalid_token' };
+  if (input.ok && input.status === 'approved' && tenant.settings.profile === 'fapi-ciba') input = { ...input, acrRequired: true };
   return authRequestStub(env, tenant, requestId).decide(await sha256(callbackToken), tenant.incarnation, input);
 }

@@ -47,9 +47,12 @@ export function checkClientNotificationToken(value: string | undefined, delivery
 
 const BINDING_MESSAGE = /^[\p{L}\p{M}\p{Nd}\p{Zs}\p{P}\p{Sc}]{1,64}$/u;
 
-/** binding_message: 1 to 64 letters, marks, digits, spaces, punctuation or currency signs. */
-export function checkBindingMessage(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
+/** binding_message: 1 to 64 letters, marks, digits, spaces, punctuation or currency signs; required under fapi-ciba. */
+export function checkBindingMessage(value: string | undefined, required = false): string | undefined {
+  if (value === undefined) {
+    if (required) throw invalidBindingMessage('binding_message is required under the fapi-ciba profile');
+    return undefined;
+  }
   if ([...value].length > 64 || !BINDING_MESSAGE.test(value)) {
     throw invalidBindingMessage('binding_message must be 1 to 64 letters, digits, spaces, punctuation marks or currency signs');
   }
@@ -69,12 +72,18 @@ export function checkRequestedExpiry(value: string | undefined, defaultTtl: numb
   return Math.min(Number(value), maxTtl);
 }
 
-/** acr_values: space-separated values, in order of preference. */
-export function checkAcrValues(value: string | undefined): string[] | undefined {
+/**
+ * acr_values: space-separated values, in order of preference. With `achievable` (a fapi-ciba tenant,
+ * whose ID token must then carry acr: docs/protocol.md §10) one of them must be an acr it can reach.
+ */
+export function checkAcrValues(value: string | undefined, achievable?: readonly string[]): string[] | undefined {
   if (value === undefined) return undefined;
   const values = value.split(' ').filter((v) => v !== '');
   if (values.length === 0 || values.some((v) => !/^[\x21-\x7E]+$/.test(v))) {
     throw invalidRequest('acr_values must be space-separated values');
+  }
+  if (achievable && !values.some((v) => achievable.includes(v))) {
+    throw invalidRequest('acr_values: none of them is an acr this tenant can achieve');
   }
   return values;
 }

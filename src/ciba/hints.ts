@@ -11,7 +11,7 @@ import { CLOCK_SKEW_S, nowSeconds } from '../lib/time.ts';
 import { type TenantRecord } from '../tenants/store.ts';
 import { parseSubjectIdentifier, readLoginHint, type UserHint } from '../users/hints.ts';
 import type { BackchannelParams } from './params.ts';
-import { ASYMMETRIC_ALGS, SIGNING_ALGS } from '../vocabulary.ts';
+import { ASYMMETRIC_ALGS, FAPI_ALGS, SIGNING_ALGS } from '../vocabulary.ts';
 
 /** Where the hint is checked: the tenant, its issuer and the calling client. */
 export interface HintContext {
@@ -93,7 +93,8 @@ async function verifyLoginHintToken({ tenant, issuer, client }: HintContext, tok
   if (!keys) throw invalidRequest('The client has no registered keys to verify its login_hint_token with');
   const payload = await verified(token, keys, 'login_hint_token', fromClient ? "the client's" : "the hint issuer's", {
     issuer: iss,
-    algorithms: [...ASYMMETRIC_ALGS],
+    // FAPI 1.0 Part 2 §8.6: a fapi-ciba tenant verifies only PS256 and ES256 (docs/protocol.md §10).
+    algorithms: [...(tenant.settings.profile === 'fapi-ciba' ? FAPI_ALGS : ASYMMETRIC_ALGS)],
     requiredClaims: ['exp'],
     // exp is judged below (or not at all): jose takes only a finite tolerance.
     clockTolerance: Number.MAX_SAFE_INTEGER,

@@ -102,7 +102,7 @@ export type PollOutcome =
   | { status: 'approved'; grant: Redeemed };
 
 export type DecisionInput =
-  | { ok: true; status: 'approved'; approval: Authentication; displayHash?: string }
+  | { ok: true; status: 'approved'; approval: Authentication; displayHash?: string; acrRequired?: boolean }
   | { ok: true; status: 'denied' }
   | { ok: false; description: string };
 
@@ -292,6 +292,9 @@ export function poll(
   return { next, outcome: { status: 'pending' } };
 }
 
+/** Why an approval without acr is refused where one is required (docs/protocol.md §10). */
+export const ACR_REQUIRED = 'acr is required: the request asked for acr_values';
+
 /** The authenticator's decision through the callback (docs/protocol.md §5), first match wins. */
 export function decide(
   state: AuthRequestState | undefined,
@@ -308,6 +311,10 @@ export function decide(
   const confirmed = input.status === 'approved' && input.displayHash !== undefined;
   if (confirmed && input.displayHash !== state.consent.displayHash) {
     return { outcome: { status: 'invalid_request', description: 'display_hash does not match what this request shows' } };
+  }
+  // docs/protocol.md §10: under fapi-ciba a request that asked for acr_values gets an ID token with acr.
+  if (input.status === 'approved' && input.acrRequired && state.consent.acrValues && !input.approval.acr) {
+    return { outcome: { status: 'invalid_request', description: ACR_REQUIRED } };
   }
   // A cancelled request answers its authenticator as an expired one does: it will never be honoured.
   if (state.status === 'cancelled') return { outcome: { status: 'expired' } };

@@ -19,6 +19,8 @@ route(cibaAuthorization, '/', {
     const tenant = c.get('tenant');
     const issuer = c.get('issuer');
     const { settings } = tenant;
+    // docs/protocol.md §10: FAPI-CIBA §5.2.2 asks for signed requests and a binding_message.
+    const fapi = settings.profile === 'fapi-ciba';
 
     if (!client.metadata.grant_types.includes(CIBA_GRANT_TYPE)) {
       throw unauthorizedClient('This client may not use CIBA');
@@ -30,7 +32,7 @@ route(cibaAuthorization, '/', {
     if (requestObject !== undefined) {
       assertOnlyClientAuthentication(form);
       params = paramsFromClaims(await verifyRequestObject(c.env, client, issuer, requestObject));
-    } else if (client.metadata.backchannel_authentication_request_signing_alg !== undefined) {
+    } else if (fapi || client.metadata.backchannel_authentication_request_signing_alg !== undefined) {
       throw invalidRequest('This client must send its authentication request as a signed request object');
     } else {
       params = paramsFromForm(form);
@@ -40,13 +42,15 @@ route(cibaAuthorization, '/', {
     const givenHint = pickHint(params);
     const mode = client.metadata.backchannel_token_delivery_mode;
     const notificationToken = checkClientNotificationToken(params.client_notification_token, mode);
-    const bindingMessage = checkBindingMessage(params.binding_message);
+    const bindingMessage = checkBindingMessage(params.binding_message, fapi);
     const userCode = checkUserCodePresence(
       params.user_code,
       settings.backchannel_user_code_parameter_supported && client.metadata.backchannel_user_code_parameter,
     );
     const ttl = checkRequestedExpiry(params.requested_expiry, settings.auth_req_ttl, settings.max_auth_req_ttl);
-    const acrValues = checkAcrValues(params.acr_values);
+    // Under fapi-ciba the ID token must carry acr: ask only for one the tenant can achieve.
+    const achievable = fapi ? [...(settings.acr_values_supported ?? []), ...Object.values(settings.acr_by_method ?? {})] : undefined;
+    const acrValues = checkAcrValues(params.acr_values, achievable);
     const resource = checkResource(params.resource, settings.resources);
     const authorizationDetails = checkAuthorizationDetails(
       params.authorization_details,

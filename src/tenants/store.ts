@@ -5,7 +5,7 @@ import { invalidRequest, parseOrThrow } from '../errors.ts';
 import { isWebhookSecret, outboundUrlProblem } from '../lib/validation.ts';
 import { JURISDICTIONS } from './ref.ts';
 import { cachedJson, forgetCached } from '../lib/isolate-cache.ts';
-import { PROFILES, SIGNING_ALGS, SCOPE_TOKEN } from '../vocabulary.ts';
+import { FAPI_ALGS, PROFILES, SIGNING_ALGS, SCOPE_TOKEN } from '../vocabulary.ts';
 
 export const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -104,9 +104,13 @@ export type TenantSettings = Omit<TenantSettingsInput, 'authenticator'> & { auth
 /** The purpose webhook secrets are sealed under. */
 export const WEBHOOK_SECRETS = 'webhook secrets';
 
+/** The longest access token a fapi-ciba tenant issues, in seconds (docs/protocol.md §10). */
+export const FAPI_MAX_ACCESS_TOKEN_TTL = 600;
+
 /**
  * Parses tenant settings from the admin API, then checks what the schema cannot know: outbound URLs
- * must be https and not point inside a network, or loopback in development (docs/protocol.md §6, §7).
+ * must be https and not point inside a network, or loopback in development (docs/protocol.md §6, §7),
+ * and the fapi-ciba profile's own rules (docs/protocol.md §10).
  */
 export function parseTenantSettings(input: unknown, development: boolean): TenantSettingsInput {
   const settings = parseOrThrow(tenantSettingsSchema, input);
@@ -117,6 +121,12 @@ export function parseTenantSettings(input: unknown, development: boolean): Tenan
     const problem = jwks_uri === undefined ? undefined : outboundUrlProblem(jwks_uri, development);
     if (problem) throw invalidRequest(`trusted_hint_issuers.${i}.jwks_uri: ${problem}`);
   });
+  if (settings.profile === 'fapi-ciba') {
+    if (!(FAPI_ALGS as readonly string[]).includes(settings.signing_alg)) throw invalidRequest('signing_alg: must be PS256 or ES256 under fapi-ciba');
+    if (settings.access_token_ttl > FAPI_MAX_ACCESS_TOKEN_TTL) {
+      throw invalidRequest(`access_token_ttl: must be at most ${FAPI_MAX_ACCESS_TOKEN_TTL} under fapi-ciba`);
+    }
+  }
   return settings;
 }
 

@@ -6,6 +6,15 @@ import { CIBA, ORIGIN, admin, call, createTenant, issuerOf, postForm, uniqueTena
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 const WELL_KNOWN = '/.well-known/openid-configuration';
+/** The client authentication methods of a ciba tenant (a fapi-ciba one lists fewer: routes/fapi-profile.test.ts). */
+const METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
 
 const discover = async (tenant: string) => {
   const res = await call(`/${tenant}/as${WELL_KNOWN}`);
@@ -34,11 +43,11 @@ describe('discovery document', () => {
       grant_types_supported: [CIBA, 'refresh_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: METHODS,
       token_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      introspection_endpoint_auth_methods_supported: METHODS,
       introspection_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
+      revocation_endpoint_auth_methods_supported: METHODS,
       revocation_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
       claims_supported: [
         'iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr',
@@ -52,6 +61,8 @@ describe('discovery document', () => {
       backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
       backchannel_user_code_parameter_supported: false,
       backchannel_authentication_request_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      backchannel_authentication_endpoint_auth_methods_supported: METHODS,
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       backchannel_long_poll_supported: true,
       backchannel_authentication_cancel_endpoint: `${issuer}/ciba/cancel`,
     });

@@ -5,7 +5,8 @@ import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
 import { invalidRequest, noStoreHeaders, notFound } from '../../errors.ts';
 import { CLIENT_ID, deleteClient, describeClient, getClient, registerClient, replaceClientMetadata, rotateClientSecret, type ClientRecord } from '../../clients/store.ts';
-import { parseClientMetadata } from '../../clients/metadata.ts';
+import { parseClientMetadata, type ClientMetadata } from '../../clients/metadata.ts';
+import { assertProfileFits } from '../../clients/profile.ts';
 import { existingTenant } from '../../http/admin.ts';
 import type { TenantRecord } from '../../tenants/store.ts';
 import { readJson } from '../../http/form.ts';
@@ -22,10 +23,17 @@ async function existingClient(c: Context<AppEnv>): Promise<{ tenant: TenantRecor
   return { tenant, client };
 }
 
+/** The body's client metadata, valid and fit for the tenant's profile (docs/protocol.md §10). */
+async function metadataFor(c: Context<AppEnv>, tenant: TenantRecord): Promise<ClientMetadata> {
+  const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
+  assertProfileFits(metadata, tenant.settings.profile);
+  return metadata;
+}
+
 route(clients, '/:tenant/clients', {
   POST: async (c) => {
     const tenant = await existingTenant(c);
-    const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
+    const metadata = await metadataFor(c, tenant);
     const { client, secret } = await registerClient(c.env, tenant, metadata, Date.now());
     return c.json(
       { ...describeClient(client), ...(secret !== undefined ? { client_secret: secret, client_secret_expires_at: 0 } : {}) },
@@ -39,7 +47,7 @@ route(clients, '/:tenant/clients/:client_id', {
   GET: async (c) => c.json(describeClient((await existingClient(c)).client)),
   PUT: async (c) => {
     const { tenant, client } = await existingClient(c);
-    const metadata = parseClientMetadata(await readJson(c), isDevelopment(c.env));
+    const metadata = await metadataFor(c, tenant);
     return c.json(describeClient(await replaceClientMetadata(c.env, tenant, client, metadata)));
   },
   DELETE: async (c) => {

@@ -2,6 +2,9 @@
 import { Hono } from '../../http/hono.ts';
 import type { AppEnv } from '../../http/app-env.ts';
 import { isDevelopment } from '../../env.ts';
+import { invalidRequest } from '../../errors.ts';
+import { plainToken } from '../../lib/error-text.ts';
+import { AMR_BY_METHOD } from '../../tokens/amr.ts';
 import { existingTenant, tenantIdParam } from '../../http/admin.ts';
 import { readJson } from '../../http/form.ts';
 import { route } from '../../http/route.ts';
@@ -31,10 +34,20 @@ const describeTenant = (tenant: TenantRecord, keySet: KeySet | undefined) => ({
   })),
 });
 
+/** docs/protocol.md §10: acr_by_method maps only the methods the device page offers. */
+function assertDeviceMethods(acrByMethod: Record<string, string>): void {
+  const methods = Object.keys(AMR_BY_METHOD);
+  const other = Object.keys(acrByMethod).find((m) => !methods.includes(m));
+  if (other !== undefined) {
+    throw invalidRequest(`acr_by_method: ${plainToken(other) ?? 'a key'} is not a method of the device page; use ${methods.join(', ')}`);
+  }
+}
+
 route(tenants, '/:tenant', {
   PUT: async (c) => {
     const id = tenantIdParam(c);
     const settings = parseTenantSettings(await readJson(c), isDevelopment(c.env));
+    assertDeviceMethods(settings.acr_by_method);
     const { created, tenant, keySet } = await upsertTenant(c.env, id, settings, Date.now());
     return c.json(describeTenant(tenant, keySet), created ? 201 : 200);
   },

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { deviceInboxStub } from '../../authenticators/device-inbox.ts';
 import { isRequestId } from '../../ciba/auth-req-id.ts';
 import { applyDecision, parseDecision } from '../../ciba/callback.ts';
-import type { DecisionInput } from '../../ciba/state.ts';
+import { ACR_REQUIRED, type DecisionInput } from '../../ciba/state.ts';
 import { isCsrfToken } from '../../device/session.ts';
 import { invalidRequest, notFound } from '../../errors.ts';
 import type { AppEnv } from '../../http/app-env.ts';
@@ -28,8 +28,14 @@ async function assertCsrf(c: Context<AppEnv>, visitor: Visitor, form: FormParams
   }
 }
 
-/** The request the form answers, and the decision as the callback's rules read it. */
-function readDecision(form: FormParams): { requestId: string; decision: 'approved' | 'denied'; input: DecisionInput & { ok: true } } {
+/**
+ * The request the form answers, and the decision as the callback's rules read it; an approval
+ * reports the acr the tenant maps its method to (acr_by_method, docs/protocol.md §10).
+ */
+function readDecision(
+  form: FormParams,
+  acrByMethod: Record<string, string> = {},
+): { requestId: string; decision: 'approved' | 'denied'; input: DecisionInput & { ok: true } } {
   const requestId = form.get('request_id');
   const decision = form.get('decision');
   if (!requestId || !isRequestId(requestId)) throw invalidRequest('A valid request_id is required');
@@ -39,9 +45,15 @@ function readDecision(form: FormParams): { requestId: string; decision: 'approve
     throw invalidRequest(`authentication_method must be one of ${METHODS.join(', ')}`);
   }
   const displayHash = form.get('display_hash');
+  const acr = method !== undefined && Object.hasOwn(acrByMethod, method) ? acrByMethod[method] : undefined;
   const input = parseDecision(
     decision === 'approved'
-      ? { status: 'approved', authentication_method: method, ...(displayHash !== undefined ? { display_hash: displayHash } : {}) }
+      ? {
+          status: 'approved',
+          authentication_method: method,
+          ...(acr !== undefined ? { acr } : {}),
+          ...(displayHash !== undefined ? { display_hash: displayHash } : {}),
+        }
       : { status: 'denied' },
   );
   if (!input.ok) throw invalidRequest(input.description);
@@ -63,8 +75,13 @@ export async function decide(c: Context<AppEnv>) {
   assertSameOrigin(c, 'The decision must come from the device page');
   const visitor = await knownVisitor(c, form);
   await assertCsrf(c, visitor, form);
-  const { requestId, decision, input } = readDecision(form);
+  const { settings } = c.get('tenant');
+  const { requestId, decision, input } = readDecision(form, settings.acr_by_method);
   const { inbox, entry } = await pendingEntry(c, visitor, requestId);
+  // Refused before it is applied, so the entry stays and the user may choose a method that maps to an acr.
+  if (input.status === 'approved' && !input.approval.acr && entry.consent.acrValues && settings.profile === 'fapi-ciba') {
+    throw invalidRequest(`${ACR_REQUIRED}; approve with a method this tenant maps to an acr`);
+  }
   // Every outcome is final (taken, already decided, expired, unknown) and clears the entry; a
   // dependency that fails throws instead, and the entry stays for the user to try again.
   const outcome = await applyDecision(c.env, c.get('tenant'), entry.callbackToken, input);
