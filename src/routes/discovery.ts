@@ -6,7 +6,7 @@ import { route } from '../http/route.ts';
 import { REQUEST_OBJECT_ALGS } from '../ciba/request-object.ts';
 import { getKeySet, signingAlgsOf } from '../keys/store.ts';
 import { CLAIMS_BY_SCOPE } from '../tokens/claims.ts';
-import { ENDPOINTS, ASYMMETRIC_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../vocabulary.ts';
+import { ENDPOINTS, ASYMMETRIC_ALGS, DPOP_ALGS, HMAC_ALGS, SUPPORTED_GRANT_TYPES, SUPPORTED_AUTH_METHODS, SUPPORTED_DELIVERY_MODES } from '../vocabulary.ts';
 
 export const discovery = new Hono<AppEnv>();
 
@@ -38,6 +38,7 @@ route(discovery, '/', {
         revocation_endpoint_auth_signing_alg_values_supported: [...HMAC_ALGS, ...ASYMMETRIC_ALGS],
         claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', ...Object.values(CLAIMS_BY_SCOPE).flat()],
         claims_parameter_supported: false,
+        dpop_signing_alg_values_supported: DPOP_ALGS,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         backchannel_token_delivery_modes_supported: SUPPORTED_DELIVERY_MODES,

@@ -47,6 +47,7 @@ describe('discovery document', () => {
         'email', 'email_verified', 'phone_number', 'phone_number_verified',
       ],
       claims_parameter_supported: false,
+      dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
       backchannel_token_delivery_modes_supported: ['poll', 'ping', 'push'],
