@@ -47,11 +47,13 @@ export async function dpopNonceHeader(c: Context<AppEnv>): Promise<Record<string
   return tenant.settings.dpop_nonce_required ? { 'DPoP-Nonce': await nonceOf(c.env, tenant.id, windowOf(Date.now())) } : {};
 }
 
-/** RFC 9449 §4.3 point 9: the same URI, scheme and host compared without case; an htu with a query or fragment is none. */
+/**
+ * RFC 9449 §4.3 point 9: the same URI once normalized (scheme and host without case, no default port);
+ * an htu with a query or a fragment, even an empty one, keeps it in its href and so matches nothing.
+ */
 function sameTarget(htu: unknown, target: string): boolean {
-  if (typeof htu !== 'string' || /[?#]/.test(htu)) return false;
   try {
-    return new URL(htu).href === new URL(target).href;
+    return typeof htu === 'string' && new URL(htu).href === new URL(target).href;
   } catch {
     return false;
   }

@@ -133,7 +133,7 @@ describe('a proof at the token endpoint', () => {
     const other = await createTenant();
     const key = await dpopKey();
     const url = tokenUrl(tenant);
-    for (const htu of [userinfoUrl(tenant), tokenUrl(other), `${url}?x=1`, `${url}#f`, `${url}/`, 'token', 42, undefined]) {
+    for (const htu of [userinfoUrl(tenant), tokenUrl(other), `${url}?x=1`, `${url}#f`, `${url}?`, `${url}/`, 'token', 42, undefined]) {
       await expectRefusedProof(await pendingPoll(tenant, client, await tokenProof(key, tenant, { htu })), `htu ${htu}`, /htu/);
     }
     for (const htu of [url.replace('https://as.example.test', 'HTTPS://AS.Example.TEST'), url.replace('.test/', '.test:443/')]) {
