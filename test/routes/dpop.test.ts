@@ -229,6 +229,20 @@ describe('tokens bound by a proof', () => {
     expect(decodeJwt(refreshed.access_token).cnf).toEqual({ jkt: key.jkt });
   });
 
+  it('a grant first issued without a proof stays unbound: a refresh with one binds only that access token', async () => {
+    const { tenant, client } = await dpopSetup();
+    const key = await dpopKey();
+    const first = (await (await poll(tenant, client, await approvedRequest(tenant, client))).json()) as Tokens;
+    const res = await refreshWithProof(tenant, client, first.refresh_token!, await tokenProof(key, tenant));
+    expect(res.status, await res.clone().text()).toBe(200);
+    const bound = (await res.json()) as Tokens & { token_type: string };
+    expect(bound.token_type).toBe('DPoP');
+    expect(decodeJwt(bound.access_token).cnf).toEqual({ jkt: key.jkt });
+    const plain = await refreshWithProof(tenant, client, bound.refresh_token!);
+    expect(plain.status, await plain.clone().text()).toBe(200);
+    expect(((await plain.json()) as { token_type: string }).token_type).toBe('Bearer');
+  });
+
   it('a client registered with dpop_bound_access_tokens must send a proof; its approval is not consumed without one', async () => {
     const { tenant, client } = await dpopSetup({}, { dpop_bound_access_tokens: true });
     const key = await dpopKey();
