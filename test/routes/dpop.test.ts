@@ -1,7 +1,9 @@
 // DPoP (contract §9, RFC 9449): every rule a proof must pass at the token endpoint, the tokens a
 // proof binds (CIBA and refresh), userinfo with a bound token, introspection, and the server's nonces.
-import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
+import { env } from 'cloudflare:workers';
+import { SignJWT, decodeJwt, exportJWK } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { app } from '../../src/app.ts';
 import { CIBA, approve, basic, call, createClient, createTenant, createUser, poll, startRequest, type TestClient } from '../helpers/api.ts';
 import {
   athOf,
@@ -139,6 +141,24 @@ describe('a proof at the token endpoint', () => {
     for (const htu of [url.replace('https://as.example.test', 'HTTPS://AS.Example.TEST'), url.replace('.test/', '.test:443/')]) {
       await expectOAuthError(await pendingPoll(tenant, client, await tokenProof(key, tenant, { htu })), 400, 'authorization_pending', htu);
     }
+  });
+
+  it("behind PUBLIC_ORIGIN, htu is the public URL, not the one the Worker was called at", async () => {
+    const { tenant, client } = await dpopSetup();
+    const key = await dpopKey();
+    const publicUrl = `https://auth.example.com/${tenant}/as/token`;
+    const internalUrl = `http://internal.example:9999/${tenant}/as/token`;
+    const viaProxy = async (htu: string) => {
+      const { auth_req_id } = await startRequest(tenant, client);
+      const request = new Request(internalUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(client), DPoP: await dpopProof(key, 'POST', htu) },
+        body: new URLSearchParams({ grant_type: CIBA, auth_req_id }),
+      });
+      return app.fetch(request, { ...env, PUBLIC_ORIGIN: 'https://auth.example.com/' });
+    };
+    await expectOAuthError(await viaProxy(publicUrl), 400, 'authorization_pending');
+    await expectRefusedProof(await viaProxy(internalUrl), 'the internal URL', /htu/);
   });
 
   it('must have been made within 60 s of now, either way', async () => {
