@@ -6,7 +6,7 @@ import { invalidRequest, noStoreHeaders, unauthorizedClient, unsupportedGrantTyp
 import { grantsByType } from '../grants/index.ts';
 import { readClientRequest } from '../http/client-auth.ts';
 import { route } from '../http/route.ts';
-import { readDpopProof } from '../http/dpop.ts';
+import { dpopNonceHeader, readDpopProof } from '../http/dpop.ts';
 import { presentedCertificate } from '../http/client-cert.ts';
 
 export const token = new Hono<AppEnv>();
@@ -24,6 +24,6 @@ route(token, '/', {
     const [dpop, certificate] = await Promise.all([readDpopProof(c), presentedCertificate(c)]);
     const sender = { ...(dpop ? { dpop } : {}), ...(certificate ? { certificate } : {}) };
     const tokens = await grant.handle({ env: c.env, tenant: c.get('tenant'), issuer: c.get('issuer'), client, form, sender });
-    return c.json(tokens, 200, noStoreHeaders);
+    return c.json(tokens, 200, { ...noStoreHeaders, ...(await dpopNonceHeader(c)) });
   },
 });

@@ -7,7 +7,7 @@ import { Hono } from '../http/hono.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/app-env.ts';
 import { insufficientScope, invalidRequest, invalidToken, noStoreHeaders, type TokenScheme } from '../errors.ts';
-import { readDpopProof } from '../http/dpop.ts';
+import { dpopNonceHeader, readDpopProof } from '../http/dpop.ts';
 import { presentedCertificate } from '../http/client-cert.ts';
 import { mediaTypeOf, parseForm } from '../http/form.ts';
 import { route } from '../http/route.ts';
@@ -76,7 +76,7 @@ async function answer(c: Context<AppEnv>) {
   const released = scopes.flatMap((s) => CLAIMS_BY_SCOPE[s] ?? []);
   const body: Record<string, unknown> = { sub: grant.sub };
   for (const name of released) if (source[name] !== undefined) body[name] = source[name];
-  return c.json(body, 200, noStoreHeaders);
+  return c.json(body, 200, { ...noStoreHeaders, ...(await dpopNonceHeader(c)) });
 }
 
 route(userinfo, '/', { GET: answer, POST: answer });
