@@ -28,6 +28,7 @@ import {
 } from '../helpers/api.ts';
 import { assertionClaims, clientKey, keyAssertion, postWithAssertion, type ClientKey } from '../helpers/assertions.ts';
 import { FAPI_TENANT, fapiClientMetadata } from '../helpers/fapi.ts';
+import { dpopKey, tokenProof } from '../helpers/dpop.ts';
 import { expectOAuthError } from '../helpers/oauth.ts';
 
 const LOA2 = 'urn:example:loa:2';
@@ -57,8 +58,8 @@ function requestObject({ tenant, client, key }: Party, claims: Record<string, un
 }
 
 /** Posts `params` to an endpoint, the client authenticated by private_key_jwt. */
-async function send({ tenant, client, key }: Party, endpoint: string, params: Record<string, string>) {
-  return postWithAssertion(tenant, endpoint, await keyAssertion(assertionClaims(tenant, client.client_id), key), params);
+async function send({ tenant, client, key }: Party, endpoint: string, params: Record<string, string>, headers: Record<string, string> = {}) {
+  return postWithAssertion(tenant, endpoint, await keyAssertion(assertionClaims(tenant, client.client_id), key), params, headers);
 }
 
 /** A signed backchannel request with `claims`, which must be taken; its auth_req_id. */
@@ -70,9 +71,8 @@ async function started(p: Party, claims: Record<string, unknown>): Promise<strin
 }
 
 /**
- * The client's stored record with `metadata` changed behind the admin API's back. The tests below
- * use it to get tokens without a DPoP proof (DPoP itself is routes/dpop's), and to stand for a client
- * registered under ciba while the tenant switched (KV's listing lags: docs/operations.md).
+ * The client's stored record with `metadata` changed behind the admin API's back: a client registered
+ * under ciba while the tenant switched (KV's listing lags: docs/operations.md).
  */
 async function editStoredClient({ tenant, client }: Party, edit: (metadata: ClientRecord['metadata']) => void): Promise<void> {
   const key = clientRecordKey(await tenantRef(tenant), client.client_id);
@@ -81,9 +81,10 @@ async function editStoredClient({ tenant, client }: Party, edit: (metadata: Clie
   await putRecord(key, JSON.stringify(record));
 }
 
-/** Polls for the tokens of an approved request; their claims. */
+/** Polls, with a DPoP proof as the profile's client must, for the tokens of an approved request; their claims. */
 async function tokensOf(p: Party, authReqId: string): Promise<{ id: JWTPayload; access: JWTPayload }> {
-  const res = await send(p, '/token', { grant_type: CIBA, auth_req_id: authReqId });
+  const proof = await tokenProof(await dpopKey(), p.tenant);
+  const res = await send(p, '/token', { grant_type: CIBA, auth_req_id: authReqId }, { DPoP: proof });
   const text = await res.text();
   expect({ status: res.status, text }).toMatchObject({ status: 200 });
   const body = JSON.parse(text) as { id_token: string; access_token: string };
@@ -160,7 +161,6 @@ describe('acr in the ID token under fapi-ciba', () => {
     expect((await timelineOf(p.tenant, authReqId)).status).toBe('pending');
 
     await approve(p.tenant, authReqId, { acr: LOA2 });
-    await editStoredClient(p, (metadata) => delete metadata.dpop_bound_access_tokens);
     const { id, access } = await tokensOf(p, authReqId);
     // The level achieved (OpenID Connect Core §2), which need not be the one asked for.
     expect(id.acr).toBe(LOA2);
@@ -171,7 +171,6 @@ describe('acr in the ID token under fapi-ciba', () => {
     const p = await party();
     const authReqId = await started(p, { binding_message: 'Pay 6 EUR' });
     await approve(p.tenant, authReqId);
-    await editStoredClient(p, (metadata) => delete metadata.dpop_bound_access_tokens);
     expect((await tokensOf(p, authReqId)).id).not.toHaveProperty('acr');
   });
 
@@ -185,7 +184,6 @@ describe('acr in the ID token under fapi-ciba', () => {
 
     const approved = await deviceDecide(p.tenant, { request_id, decision: 'approved', authentication_method: 'app-biometrics' });
     expect(approved.status).toBe(303);
-    await editStoredClient(p, (metadata) => delete metadata.dpop_bound_access_tokens);
     expect((await tokensOf(p, authReqId)).id.acr).toBe(LOA3);
   });
 });
