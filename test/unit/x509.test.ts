@@ -78,6 +78,14 @@ describe('readCertificate, on malformed input', () => {
     );
   });
 
+  it('an inner length that overruns its parent, though the outer lengths add up: undefined', () => {
+    const der = certificate({ subject: [[['2.5.4.3', utf8String('abc')]]] });
+    const at = der.findIndex((_, i) => der[i] === 0x0c && der[i + 1] === 3 && der[i + 2] === 0x61);
+    expect(readCertificate(der)).toBeDefined();
+    der[at + 1] = 5;
+    expect(readCertificate(der)).toBeUndefined();
+  });
+
   it('a subject value that is not valid UTF-8: undefined', () => {
     const der = certificate({ subject: [[['2.5.4.3', tlv(0x0c, new Uint8Array([0xc3, 0x28]))]]] });
     expect(readCertificate(der)).toBeUndefined();
