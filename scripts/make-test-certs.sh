@@ -11,8 +11,8 @@
 #   self_signed    self-signed, for self_signed_tls_client_auth (and its x5c)
 #   self_signed_2  another self-signed one with the same subject, so only the certificate tells them apart
 #   tricky         issued by ca: a subject with every character RFC 4514 §2.4 escapes, a multi-valued
-#                  RDN, UTF-8, DC, UID, emailAddress, serialNumber and an attribute type without a short
-#                  name (organizationIdentifier, 2.5.4.97)
+#                  RDN, UTF-8, DC, UID, emailAddress, serialNumber and an attribute type without a name
+#                  (1.3.6.1.4.1.99999.1, which both sides write as `#` and the hex of its DER)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
@@ -46,7 +46,9 @@ issued other '/C=EE/O=Other Bank/CN=other-client' \
   -addext 'subjectAltName=DNS:other.bank.example,URI:https://other.example/client,email:ops@other.example'
 self_signed self_signed '/CN=self-signed-client/O=Bank' -addext 'subjectAltName=DNS:self.bank.example'
 self_signed self_signed_2 '/CN=self-signed-client/O=Bank'
-issued tricky '/DC=example/DC=com/serialNumber=42+UID=u\+1/emailAddress=Ops@Bank.example/2.5.4.97=PSDEE-FSA-123/O=Bänk "Quoted" <x>;y\\z/OU=#hash/CN= spaced '
+# An attribute type openssl has no name for, named here only while the request is made.
+printf 'oid_section = oids\n[oids]\ntestAttribute = 1.3.6.1.4.1.99999.1\n[req]\ndistinguished_name = dn\n[dn]\n' > "$work/oids.cnf"
+issued tricky '/DC=example/DC=com/serialNumber=42+UID=u\+1/emailAddress=Ops@Bank.example/testAttribute=PSDEE-FSA-123/O=Bänk "Quoted" <x>;y\\z/OU=#hash/CN= spaced ' -config "$work/oids.cnf"
 
 {
   echo '{'
@@ -54,7 +56,7 @@ issued tricky '/DC=example/DC=com/serialNumber=42+UID=u\+1/emailAddress=Ops@Bank
   for name in ca client other self_signed self_signed_2 tricky; do
     der=$(openssl x509 -in "$work/$name.pem" -outform DER | base64 -w0)
     subject=$(openssl x509 -in "$work/$name.pem" -noout -subject -nameopt RFC2253,-esc_msb | sed 's/^subject=//')
-    oids=$(openssl x509 -in "$work/$name.pem" -noout -subject -nameopt RFC2253,-esc_msb,oid | sed "s/^subject=//")
+    oids=$(openssl x509 -in "$work/$name.pem" -noout -subject -nameopt RFC2253,-esc_msb,oid,dump_unknown | sed "s/^subject=//")
     [ $first = 1 ] || echo ','
     first=0
     printf '  "%s": { "der": "%s", "subject": %s, "subjectOids": %s }' "$name" "$der" "$(json "$subject")" "$(json "$oids")"

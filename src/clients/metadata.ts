@@ -127,7 +127,7 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
   } else if (method === 'self_signed_tls_client_auth') {
     // RFC 8705 §2.2: its certificates are registered inline, each the first of a key's x5c (docs/protocol.md §10).
     if (!jwks?.keys.some((key) => isCertificate((key.x5c as unknown[] | undefined)?.[0]))) {
-      throw invalidClientMetadata('jwks: self_signed_tls_client_auth needs a key whose x5c holds its certificate (base64 DER)');
+      throw invalidClientMetadata('jwks: needs a key with its certificate in x5c');
     }
     if (alg !== undefined) throw invalidClientMetadata(`token_endpoint_auth_signing_alg: not used by ${method}`);
   } else {
@@ -151,7 +151,7 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
     );
   }
   if (metadata.tls_client_auth_subject_dn !== undefined && canonicalDn(metadata.tls_client_auth_subject_dn) === undefined) {
-    throw invalidClientMetadata('tls_client_auth_subject_dn: not a distinguished name in RFC 4514 form');
+    throw invalidClientMetadata('tls_client_auth_subject_dn: not an RFC 4514 DN');
   }
   if (metadata.backchannel_authentication_request_signing_alg !== undefined && !hasKeys) {
     throw invalidClientMetadata('jwks or jwks_uri: required with backchannel_authentication_request_signing_alg');

@@ -130,7 +130,7 @@ function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: st
  * key's `x5c`, byte for byte (docs/protocol.md §10).
  */
 function checkCertificate(client: ClientRecord, certificate: ClientCertificate | undefined, fail: (d: string) => Error): void {
-  if (!certificate) throw fail('This client authenticates with its certificate over mutual TLS, and none was presented');
+  if (!certificate) throw fail('No client certificate was presented');
   const { metadata } = client;
   if (metadata.token_endpoint_auth_method === 'self_signed_tls_client_auth') {
     const presented = Array.from(certificate.der, (x) => String.fromCharCode(x)).join('');
@@ -144,14 +144,12 @@ function checkCertificate(client: ClientRecord, certificate: ClientCertificate |
     if (!registered) throw fail('The certificate is not one this client registered');
     return;
   }
-  if (!certificate.verified) throw fail('The certificate was not verified by a trusted certificate authority');
+  if (!certificate.verified) throw fail('The certificate is not verified');
   const { san } = certificate;
-  const matches = metadata.tls_client_auth_subject_dn !== undefined
-    ? sameDn(metadata.tls_client_auth_subject_dn, certificate.subjectDn)
-    : metadata.tls_client_auth_san_dns !== undefined
-      ? san.dns.some((name) => name.toLowerCase() === metadata.tls_client_auth_san_dns!.toLowerCase())
-      : san.uri.includes(metadata.tls_client_auth_san_uri!) || san.email.includes(metadata.tls_client_auth_san_email!);
-  if (!matches) throw fail('The certificate does not name this client as it registered');
+  const { tls_client_auth_subject_dn: dn, tls_client_auth_san_dns: dns, tls_client_auth_san_uri: uri, tls_client_auth_san_email: email } = metadata;
+  const matches =
+    dn !== undefined ? sameDn(dn, certificate.subjectDn) : dns !== undefined ? san.dns.some((name) => name.toLowerCase() === dns.toLowerCase()) : san.uri.includes(uri!) || san.email.includes(email!);
+  if (!matches) throw fail('The certificate does not match this client');
 }
 
 /** The fewest key octets each HMAC algorithm takes: its hash's size. */

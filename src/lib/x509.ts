@@ -52,19 +52,13 @@ function oidOf(b: Uint8Array, n: Node): string {
     value = value * 128 + (b[i]! & 0x7f);
     if (!(b[i]! & 0x80)) arcs.push(value), (value = 0);
   }
-  const first = arcs.shift() ?? NaN;
-  return [Math.min(2, Math.floor(first / 40)), first - 40 * Math.min(2, Math.floor(first / 40)), ...arcs].join('.');
+  const first = arcs.shift()!;
+  return (first < 80 ? [Math.floor(first / 40), first % 40] : [2, first - 80]).concat(arcs).join('.');
 }
 
+/** The short names by OID: RFC 4514 §3's (X.520's 2.5.4.x), RFC 4519's UID and DC, PKCS #9's emailAddress. */
 const NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'STREET',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
+  ...Object.fromEntries(Object.entries({ 3: 'CN', 5: 'serialNumber', 6: 'C', 7: 'L', 8: 'ST', 9: 'STREET', 10: 'O', 11: 'OU' }).map(([arc, name]) => [`2.5.4.${arc}`, name])),
   '0.9.2342.19200300.100.1.1': 'UID',
   '0.9.2342.19200300.100.1.25': 'DC',
   '1.2.840.113549.1.9.1': 'emailAddress',
@@ -123,8 +117,9 @@ export function readCertificate(der: Uint8Array): CertificateNames | undefined {
 
 /**
  * A DN in one form for comparison (RFC 8705 §2.1.2: compared as DNs): RFC 4514 §3 parsed (spaces
- * around `,` `+` `=` tolerated), types by short name whatever their case or OID, values unescaped and
- * lowercased, the values of a multi-valued RDN sorted; undefined when it does not parse.
+ * around `,` `+` `=` tolerated), types by short name whatever their case or OID, string values
+ * unescaped and lowercased, `#` hex values as hex, the values of a multi-valued RDN sorted;
+ * undefined when it does not parse.
  */
 export function canonicalDn(dn: string): string | undefined {
   const pair = /\s*([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*)\s*= *(#[0-9A-Fa-f]*|(?!#)(?:\\[\s\S]|[^"+,;<>\\\0])*)(,|\+|$)/y;
@@ -145,23 +140,18 @@ export function canonicalDn(dn: string): string | undefined {
 }
 
 function canonicalValue(raw: string): string {
-  let text: string | undefined;
+  // RFC 4514 §2.4: `#` and the hex of the value's DER, as a type given by OID has it, is compared as such.
   if (raw[0] === '#') {
-    const hex = raw.slice(1).toLowerCase();
-    if (!/^([0-9a-f]{2})+$/.test(hex)) throw Error();
-    const der = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
-    const value = node(der, 0, der.length);
-    text = value.end === der.length ? textOf(der, value) : undefined;
-    if (text === undefined) return raw.toLowerCase();
-  } else {
-    // Unescaped trailing spaces are not the value's (an odd run of `\` before them escapes the first);
-    // `\XX` escapes are UTF-8 octets.
-    let end = raw.length;
-    while (raw[end - 1] === ' ') end--;
-    let slashes = 0;
-    while (raw[end - 1 - slashes] === '\\') slashes++;
-    text = decodeURIComponent(raw.slice(0, end + (slashes % 2)).replace(/\\([0-9A-Fa-f]{2})|\\?([\s\S])/gu, (_, hex: string | undefined, ch: string) => (hex ? `%${hex}` : encodeURIComponent(ch))));
+    if (!/^#([0-9a-fA-F]{2})+$/.test(raw)) throw Error();
+    return raw.toLowerCase();
   }
+  // Unescaped trailing spaces are not the value's (an odd run of `\` before them escapes the first);
+  // `\XX` escapes are UTF-8 octets.
+  let end = raw.length;
+  while (raw[end - 1] === ' ') end--;
+  let slashes = 0;
+  while (raw[end - 1 - slashes] === '\\') slashes++;
+  const text = decodeURIComponent(raw.slice(0, end + (slashes % 2)).replace(/\\([0-9A-Fa-f]{2})|\\?([\s\S])/gu, (_, hex: string | undefined, ch: string) => (hex ? `%${hex}` : encodeURIComponent(ch))));
   return escapeDnValue(text.toLowerCase());
 }
 
