@@ -1,5 +1,5 @@
 // Client authentication at every endpoint that authenticates clients (RFC 6749 §2.3.1, RFC 7523,
-// OpenID Connect Core §9, docs/protocol.md §2): exactly one method, the one the client registered. Every
+// OpenID Connect Core §9, RFC 8705 §2, docs/protocol.md §2): exactly one method, the one the client registered. Every
 // failure is 401 invalid_client with WWW-Authenticate; jose's error codes, never its messages,
 // decide what the description says.
 import type { Context } from 'hono';
