@@ -15,6 +15,8 @@ export interface Env {
   KEY_ENCRYPTION_SECRET_PREVIOUS?: string;
   ENVIRONMENT?: string;
   PUBLIC_ORIGIN?: string;
+  /** `rfc9440`: a proxy in front sets (and strips) the `Client-Cert` header; never set otherwise (docs/operations.md, Mutual TLS). */
+  CLIENT_CERT_HEADER?: string;
 }
 
 export const isDevelopment = (env: Env) => env.ENVIRONMENT === 'development';

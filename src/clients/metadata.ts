@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { invalidClientMetadata, parseOrThrow } from '../errors.ts';
 import { plainToken } from '../lib/error-text.ts';
 import { outboundUrlProblem } from '../lib/validation.ts';
+import { canonicalDn, readCertificate } from '../lib/x509.ts';
 import {
   ASYMMETRIC_ALGS,
   CIBA_GRANT_TYPE,
@@ -13,6 +14,8 @@ import {
   SUPPORTED_AUTH_METHODS,
   SUPPORTED_DELIVERY_MODES,
   SUPPORTED_GRANT_TYPES,
+  TLS_CLIENT_AUTH_MEMBERS,
+  usesSecret,
   type ClientAuthMethod,
   type DeliveryMode,
 } from '../vocabulary.ts';
@@ -99,6 +102,15 @@ export function parseClientMetadata(input: unknown, development: boolean): Clien
   return metadata;
 }
 
+/** Is it a certificate as x5c holds one (RFC 7517 §4.7: base64 DER)? */
+function isCertificate(entry: unknown): boolean {
+  try {
+    return readCertificate(Uint8Array.from(atob(entry as string), (ch) => ch.charCodeAt(0))) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** The authentication metadata must fit together (RFC 7591 §2, docs/protocol.md §2). */
 function checkAuthentication(metadata: ClientMetadata, development: boolean): void {
   const { token_endpoint_auth_method: method, token_endpoint_auth_signing_alg: alg, jwks, jwks_uri } = metadata;
@@ -112,10 +124,16 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
     if (alg !== undefined && !(ASYMMETRIC_ALGS as readonly string[]).includes(alg)) {
       throw invalidClientMetadata(`token_endpoint_auth_signing_alg: must be one of ${ASYMMETRIC_ALGS.join(', ')} for private_key_jwt`);
     }
+  } else if (method === 'self_signed_tls_client_auth') {
+    // RFC 8705 §2.2: its certificates are registered inline, each the first of a key's x5c (docs/protocol.md §10).
+    if (!jwks?.keys.some((key) => isCertificate((key.x5c as unknown[] | undefined)?.[0]))) {
+      throw invalidClientMetadata('jwks: needs a key with its certificate in x5c');
+    }
+    if (alg !== undefined) throw invalidClientMetadata(`token_endpoint_auth_signing_alg: not used by ${method}`);
   } else {
-    // A secret client's own keys serve only its signed authentication requests.
+    // A secret or tls_client_auth client's own keys serve only its signed authentication requests.
     if (hasKeys && metadata.backchannel_authentication_request_signing_alg === undefined) {
-      throw invalidClientMetadata(`jwks and jwks_uri: not used by ${method}, which authenticates with a secret`);
+      throw invalidClientMetadata(`jwks and jwks_uri: not used by ${method}, which authenticates with a ${usesSecret(method) ? 'secret' : 'certificate'}`);
     }
     if (method === 'client_secret_jwt') {
       if (alg !== undefined && !(HMAC_ALGS as readonly string[]).includes(alg)) {
@@ -124,6 +142,16 @@ function checkAuthentication(metadata: ClientMetadata, development: boolean): vo
     } else if (alg !== undefined) {
       throw invalidClientMetadata(`token_endpoint_auth_signing_alg: not used by ${method}`);
     }
+  }
+  // RFC 8705 §2.1.2: a tls_client_auth client registers exactly one name its certificate must carry.
+  const names = TLS_CLIENT_AUTH_MEMBERS.filter((member) => metadata[member] !== undefined);
+  if (method === 'tls_client_auth' ? names.length !== 1 : names.length > 0) {
+    throw invalidClientMetadata(
+      method === 'tls_client_auth' ? `tls_client_auth needs exactly one of ${TLS_CLIENT_AUTH_MEMBERS.join(', ')}` : `${names[0]}: used only by tls_client_auth`,
+    );
+  }
+  if (metadata.tls_client_auth_subject_dn !== undefined && canonicalDn(metadata.tls_client_auth_subject_dn) === undefined) {
+    throw invalidClientMetadata('tls_client_auth_subject_dn: not an RFC 4514 DN');
   }
   if (metadata.backchannel_authentication_request_signing_alg !== undefined && !hasKeys) {
     throw invalidClientMetadata('jwks or jwks_uri: required with backchannel_authentication_request_signing_alg');

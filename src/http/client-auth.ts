@@ -1,5 +1,5 @@
 // Client authentication at every endpoint that authenticates clients (RFC 6749 §2.3.1, RFC 7523,
-// OpenID Connect Core §9, docs/protocol.md §2): exactly one method, the one the client registered. Every
+// OpenID Connect Core §9, RFC 8705 §2, docs/protocol.md §2): exactly one method, the one the client registered. Every
 // failure is 401 invalid_client with WWW-Authenticate; jose's error codes, never its messages,
 // decide what the description says.
 import type { Context } from 'hono';
@@ -9,11 +9,14 @@ import { invalidClient } from '../errors.ts';
 import { assertionKeyOf } from '../clients/keys.ts';
 import { describeJwtFailure } from '../lib/jwt-failure.ts';
 import { getClient, type ClientRecord } from '../clients/store.ts';
+import { presentedCertificate } from './client-cert.ts';
+import { sameDn } from '../lib/x509.ts';
+import type { ClientCertificate } from '../sender.ts';
 import { constantTimeEqual, sha256 } from '../lib/crypto.ts';
 import { CLOCK_SKEW_S } from '../lib/time.ts';
 import { spendJti } from '../replay/guard.ts';
 import { parseForm, type FormParams } from './form.ts';
-import { ASYMMETRIC_ALGS, HMAC_ALGS, type ClientAuthMethod } from '../vocabulary.ts';
+import { ASYMMETRIC_ALGS, HMAC_ALGS, MTLS_AUTH_METHODS, type ClientAuthMethod } from '../vocabulary.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** An assertion's `exp` may lie at most this far ahead (docs/protocol.md §2). */
@@ -45,7 +48,8 @@ function parseBasic(header: string): BasicCredentials | undefined {
 /** What the request presents: a secret (Basic or form) or an assertion, and the client it names. */
 type Presented =
   | { kind: 'secret'; method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
-  | { kind: 'assertion'; clientId: string; assertion: string };
+  | { kind: 'assertion'; clientId: string; assertion: string }
+  | { kind: 'certificate'; clientId: string };
 
 
 /** Authenticates the calling client from the header and form; returns its record. */
@@ -54,8 +58,14 @@ export async function authenticateClient(c: Context<AppEnv>, form: FormParams): 
   const fail = (description: string) => invalidClient(description, realm);
   const presented = presentedCredentials(c, form, fail);
   const client = await getClient(c.env, c.get('tenant'), presented.clientId);
+  const registered = client?.metadata.token_endpoint_auth_method;
+  if (presented.kind === 'certificate') {
+    // A client_id alone is no credential but for a client that authenticates by its certificate.
+    if (!client || !(MTLS_AUTH_METHODS as readonly unknown[]).includes(registered)) throw fail('Client authentication is required');
+    checkCertificate(client, await presentedCertificate(c), fail);
+    return client;
+  }
   if (!client) throw fail('Client authentication failed');
-  const registered = client.metadata.token_endpoint_auth_method;
 
   if (presented.kind === 'secret') {
     const matches = client.secretHash !== undefined && (await constantTimeEqual(await sha256(presented.secret), client.secretHash));
@@ -82,7 +92,11 @@ function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: st
   const bodySecret = form.get('client_secret');
   const assertion = form.get('client_assertion');
   const count = [basic, bodySecret, assertion].filter((v) => v !== undefined).length;
-  if (count === 0) throw fail('Client authentication is required');
+  if (count === 0) {
+    // RFC 8705 §2: a client authenticating by its certificate names itself with client_id.
+    if (bodyId === undefined || form.get('client_assertion_type') !== undefined) throw fail('Client authentication is required');
+    return { kind: 'certificate', clientId: bodyId };
+  }
   if (count > 1) throw fail('Credentials for more than one client authentication method were given');
 
   if (assertion !== undefined) {
@@ -107,6 +121,35 @@ function presentedCredentials(c: Context<AppEnv>, form: FormParams, fail: (d: st
   }
   if (bodyId === undefined) throw fail('client_id is required');
   return { kind: 'secret', method: 'client_secret_post', clientId: bodyId, secret: bodySecret! };
+}
+
+/**
+ * RFC 8705 §2.1: tls_client_auth takes a certificate the deployment's trust verified, naming what the
+ * client registered (the subject DN compared as a DN, or one SAN of the kind, DNS names in any case).
+ * RFC 8705 §2.2: self_signed_tls_client_auth takes a certificate that is the first of some registered
+ * key's `x5c`, byte for byte (docs/protocol.md §10).
+ */
+function checkCertificate(client: ClientRecord, certificate: ClientCertificate | undefined, fail: (d: string) => Error): void {
+  if (!certificate) throw fail('No client certificate was presented');
+  const { metadata } = client;
+  if (metadata.token_endpoint_auth_method === 'self_signed_tls_client_auth') {
+    const presented = Array.from(certificate.der, (x) => String.fromCharCode(x)).join('');
+    const registered = metadata.jwks?.keys.some((key) => {
+      try {
+        return atob((key.x5c as string[])[0]!) === presented;
+      } catch {
+        return false;
+      }
+    });
+    if (!registered) throw fail('The certificate is not one this client registered');
+    return;
+  }
+  if (!certificate.verified) throw fail('The certificate is not verified');
+  const { san } = certificate;
+  const { tls_client_auth_subject_dn: dn, tls_client_auth_san_dns: dns, tls_client_auth_san_uri: uri, tls_client_auth_san_email: email } = metadata;
+  const matches =
+    dn !== undefined ? sameDn(dn, certificate.subjectDn) : dns !== undefined ? san.dns.some((name) => name.toLowerCase() === dns.toLowerCase()) : san.uri.includes(uri!) || san.email.includes(email!);
+  if (!matches) throw fail('The certificate does not match this client');
 }
 
 /** The fewest key octets each HMAC algorithm takes: its hash's size. */

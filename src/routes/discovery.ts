@@ -50,6 +50,8 @@ route(discovery, '/', {
         introspection_endpoint_auth_signing_alg_values_supported: authAlgs,
         revocation_endpoint_auth_methods_supported: authMethods,
         revocation_endpoint_auth_signing_alg_values_supported: authAlgs,
+        // RFC 8705 §3.3: access tokens bound to the client's certificate (docs/protocol.md §10).
+        tls_client_certificate_bound_access_tokens: true,
         claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr', ...Object.values(CLAIMS_BY_SCOPE).flat()],
         claims_parameter_supported: false,
         request_parameter_supported: false,

@@ -49,6 +49,7 @@ describe('discovery document', () => {
       introspection_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
       revocation_endpoint_auth_methods_supported: METHODS,
       revocation_endpoint_auth_signing_alg_values_supported: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      tls_client_certificate_bound_access_tokens: true,
       claims_supported: [
         'iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'amr',
         'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',

@@ -61,7 +61,7 @@ route(clients, '/:tenant/clients/:client_id/secret', {
   POST: async (c) => {
     const { tenant, client } = await existingClient(c);
     const secret = await rotateClientSecret(c.env, tenant, client);
-    if (secret === undefined) throw invalidRequest('This client authenticates with private_key_jwt and has no secret');
+    if (secret === undefined) throw invalidRequest(`This client authenticates with ${client.metadata.token_endpoint_auth_method} and has no secret`);
     return c.json({ client_id: client.clientId, client_secret: secret }, 200, {
       'Cache-Control': noStoreHeaders['Cache-Control'],
     });
