@@ -4,7 +4,7 @@
 // the link: it signs in once. The redirect that follows is same-site, so the SameSite=Strict cookie
 // goes with it.
 import type { Context } from 'hono';
-import { setCookie } from 'hono/cookie';
+import { setStrictCookie } from '../../http/cookie.ts';
 import { html } from 'hono/html';
 import { DEVICE_SESSION_TTL_S, SESSION_COOKIE, openDeviceSession, verifyDeviceLink, type DeviceLink } from '../../device/session.ts';
 import { layout, pageHeaders } from '../../device/views.ts';
@@ -60,12 +60,6 @@ export async function signIn(c: Context<AppEnv>) {
   const spent = await spendJti(c.env, tenant.id, DEVICE_LINK_REPLAY_NAMESPACE, link.jti, link.exp * 1000);
   if (spent.status === 'replayed') throw invalidRequest('This sign-in link was already used; ask for a new one');
   const { cookie } = await openDeviceSession(c.env, tenant, link, now);
-  setCookie(c, SESSION_COOKIE, cookie, {
-    path: `/${tenant.id}/device`,
-    httpOnly: true,
-    secure: !isDevelopment(c.env),
-    sameSite: 'Strict',
-    maxAge: DEVICE_SESSION_TTL_S,
-  });
+  setStrictCookie(c, SESSION_COOKIE, cookie, { path: `/${tenant.id}/device`, secure: !isDevelopment(c.env), maxAgeS: DEVICE_SESSION_TTL_S });
   return c.redirect(`/${tenant.id}/device`, 303);
 }

@@ -2,7 +2,7 @@
 // development only, whom a login hint names), the proof their forms carry, the page's URLs and the
 // same-origin rule its forms follow (docs/protocol.md §9).
 import type { Context } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { readCookie } from '../../http/cookie.ts';
 import { deviceInboxStub } from '../../authenticators/device-inbox.ts';
 import { csrfTokenOf, SESSION_COOKIE, verifyDeviceSession, type DeviceGrant } from '../../device/session.ts';
 import type { FormProof } from '../../device/views.ts';
@@ -22,7 +22,7 @@ export type Visitor = { user: UserRecord; session: DeviceGrant } | { user: UserR
 
 export async function visitorOf(c: Context<AppEnv>, form?: FormParams): Promise<Visitor | undefined> {
   const tenant = c.get('tenant');
-  const cookie = getCookie(c, SESSION_COOKIE);
+  const cookie = readCookie(c, SESSION_COOKIE);
   if (cookie) {
     const session = await verifyDeviceSession(c.env, tenant, cookie, nowSeconds());
     const user = session && (await getUser(c.env, tenant, session.sub));
