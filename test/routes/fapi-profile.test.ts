@@ -195,6 +195,7 @@ describe('discovery', () => {
         'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
         'email', 'email_verified', 'phone_number', 'phone_number_verified',
       ],
+      tls_client_certificate_bound_access_tokens: true,
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
