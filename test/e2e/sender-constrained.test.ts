@@ -268,9 +268,11 @@ describe('FAPI-CIBA over DPoP and over mutual TLS, openid-client as the RP', () 
         login_hint: 'erin@example.com',
         binding_message: bindingMessage,
       });
-      // Without the certificate the client cannot authenticate at all.
+      // Without the certificate the client cannot authenticate at all: 401 invalid_client, which
+      // openid-client reports by its WWW-Authenticate challenge.
       await expect(oidc.initiateBackchannelAuthentication(await withCertificate(undefined), { request })).rejects.toMatchObject({
-        error: 'invalid_client',
+        status: 401,
+        cause: [expect.objectContaining({ scheme: 'basic' })],
       });
       const started = await oidc.initiateBackchannelAuthentication(config, {
         request: await requestObject(clientId, signingKey, 'ES256', 'rp-cert', {
