@@ -385,6 +385,8 @@ interface Paired {
   builtin: Phase;
   poll: Phase;
   dpopPoll: Phase;
+  /** Webhook backchannel requests the DPoP client opened (unmeasured), each one webhook answered. */
+  dpopOpened: number;
   discovery: Phase;
 }
 
@@ -434,6 +436,7 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
       hook: [] as Phase[], builtin: [] as Phase[], poll: [] as Phase[], dpopPoll: [] as Phase[], discovery: [] as Phase[],
       create: [] as Phase[], counted: [] as Phase[], floorPoll: [] as Phase[], bare: [] as Phase[],
     };
+    let dpopOpened = 0;
     for (let round = 0; round < PAIRED_ROUNDS && !stopping; round++) {
       const hookIds: string[] = [];
       const created = fresh(PAIRED_SLICE);
@@ -444,7 +447,7 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
       slices.poll.push(await measured(ctx.group, () => pollLoad(ctx, HOOK_TENANT, ctx.hookClient, hookIds)));
       // The same poll with a DPoP proof, of requests opened (unmeasured) by the DPoP client.
       const dpopIds: string[] = [];
-      await backchannelLoad(ctx, HOOK_TENANT, ctx.dpopClient, `D${round}`, dpopIds, PAIRED_SLICE);
+      dpopOpened += (await backchannelLoad(ctx, HOOK_TENANT, ctx.dpopClient, `D${round}`, dpopIds, PAIRED_SLICE)).ok;
       slices.dpopPoll.push(await measured(ctx.group, () => dpopPollLoad(ctx, HOOK_TENANT, ctx.dpopClient, dpopIds)));
       slices.floorPoll.push(await measured(floorGroup, () => post('/poll/', created, 400)));
       slices.discovery.push(await measured(ctx.group, () => discoveryLoad(ctx, PAIRED_SLICE)));
@@ -461,6 +464,7 @@ async function measurePaired(ctx: Ctx): Promise<Paired> {
       builtin: combine(slices.builtin),
       poll: combine(slices.poll),
       dpopPoll: combine(slices.dpopPoll),
+      dpopOpened,
       discovery: combine(slices.discovery),
     };
   } finally {
@@ -1089,7 +1093,7 @@ async function main(): Promise<number> {
   const paired = await measurePaired(ctx);
   // Discovery is measured only there, in slices beside the floor's bare route.
   const { floors, discovery } = paired;
-  hookAnswered += paired.hook.run.ok;
+  hookAnswered += paired.hook.run.ok + paired.dpopOpened;
   const hookStats = await receiverHandle.stats();
   await receiverHandle.stop();
   await server.stop();

@@ -26,6 +26,30 @@ export const DPOP_NONCE_WINDOW_MS = 300_000;
 
 class PrivateJwk extends Error {}
 
+interface EmbeddedKey {
+  key: Awaited<ReturnType<typeof EmbeddedJWK>>;
+  /** RFC 7638 SHA-256 thumbprint of the key. */
+  jkt: string;
+}
+
+/**
+ * The proof's own public key (RFC 9449 §4.2), imported, and its thumbprint, once per isolate for each
+ * key and algorithm (bounded: cleared when full): a client polls with one key, so the import and the
+ * hash are made once, not at every poll (docs/operations.md, benchmarks).
+ */
+const embeddedKeys = new Map<string, Promise<EmbeddedKey>>();
+function embeddedKey(header: NonNullable<Parameters<typeof EmbeddedJWK>[0]>, token: Parameters<typeof EmbeddedJWK>[1]): Promise<EmbeddedKey> {
+  const id = `${header.alg} ${JSON.stringify(header.jwk)}`;
+  let found = embeddedKeys.get(id);
+  if (!found) {
+    if (embeddedKeys.size >= 1024) embeddedKeys.clear();
+    found = (async () => ({ key: await EmbeddedJWK(header, token), jkt: await calculateJwkThumbprint(header.jwk as JWK, 'sha256') }))();
+    embeddedKeys.set(id, found);
+    found.catch(() => embeddedKeys.delete(id));
+  }
+  return found;
+}
+
 /** Each window's nonce per tenant, made once per isolate (bounded: cleared when full). */
 const nonces = new Map<string, Promise<string>>();
 function nonceOf(env: Env, tenantId: string, window: number): Promise<string> {
@@ -73,12 +97,14 @@ export async function readDpopProof(c: Context<AppEnv>, options: ProofOptions = 
   if (!/^[\w.-]+$/.test(proof)) throw refuse('Send exactly one DPoP header holding one proof');
 
   let verified;
+  let embedded: EmbeddedKey | undefined;
   try {
     verified = await jwtVerify(
       proof,
-      (header, token) => {
+      async (header, token) => {
         if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(header.jwk ?? {}, m))) throw new PrivateJwk();
-        return EmbeddedJWK(header, token);
+        embedded = await embeddedKey(header, token);
+        return embedded.key;
       },
       { typ: 'dpop+jwt', algorithms: [...DPOP_ALGS] },
     );
@@ -101,9 +127,9 @@ export async function readDpopProof(c: Context<AppEnv>, options: ProofOptions = 
     const [current, previous] = await Promise.all([nonceOf(c.env, tenant.id, window), nonceOf(c.env, tenant.id, window - 1)]);
     if (nonce !== current && nonce !== previous) throw useDpopNonce(current, atResource);
   }
-  const jkt = await calculateJwkThumbprint(verified.protectedHeader.jwk as JWK, 'sha256');
+  const { jkt } = embedded!;
   // Spent until the proof's iat leaves the window, in the key's own namespace (docs/storage.md).
-  const spent = await spendJti(c.env, tenant.id, `dpop ${jkt}`, jti, (iat + CLOCK_SKEW_S) * 1000);
+  const spent = await spendJti(c.env, tenant.id, `dpop ${jkt}`, jti, (iat + CLOCK_SKEW_S) * 1000, { byIssuer: true });
   if (spent.status === 'replayed') throw refuse('The DPoP proof was already used');
   return { jkt };
 }
